@@ -1,0 +1,1 @@
+"""Plain, NiFi-free audio analysis modules used by the NiFi Python processors."""

@@ -1,0 +1,39 @@
+"""FlowFile attribute names: the one place every processor, test and sink takes them from."""
+
+FILENAME = "filename"
+SOURCE = "audio.source"  # "folder" or "http"
+REFERENCE = "audio.reference"  # bare name of the PESQ reference file (from the `reference` HTTP header)
+INGESTED_AT = "audio.ingested.at"  # epoch milliseconds when the file entered the flow
+
+FORMAT = "audio.format"
+ORIGINAL_SAMPLE_RATE = "audio.original.sample.rate"
+ORIGINAL_CHANNELS = "audio.original.channels"
+DURATION_SECONDS = "audio.duration.seconds"
+SAMPLE_RATE = "audio.sample.rate"
+CHANNELS = "audio.channels"
+SHA256 = "audio.sha256"
+PEAK_DBFS = "audio.peak.dbfs"
+RMS_DBFS = "audio.rms.dbfs"
+SILENCE_RATIO = "audio.silence.ratio"
+CLIPPING_RATIO = "audio.clipping.ratio"
+
+PESQ_MOS = "audio.pesq.mos"
+PESQ_MODE = "audio.pesq.mode"
+REFERENCE_FILENAME = "audio.reference.filename"
+QUALITY_LABEL = "audio.quality.label"
+
+FINGERPRINT_CHROMAPRINT = "audio.fingerprint.chromaprint"
+DUPLICATE_OF = "audio.duplicate.of"
+FINGERPRINT_MATCH = "audio.fingerprint.match"
+FINGERPRINT_SCORE = "audio.fingerprint.score"
+FINGERPRINT_OFFSET_SECONDS = "audio.fingerprint.offset.seconds"
+
+CLASS = "audio.class"
+CLASS_CONFIDENCE = "audio.class.confidence"
+CLASS_SCORES = "audio.class.scores"
+CLASS_SEGMENTS = "audio.class.segments"
+MODEL_NAME = "audio.model.name"
+MODEL_VERSION = "audio.model.version"
+
+ERROR = "audio.error"  # machine-readable reason code (see errors.py)
+ERROR_DETAIL = "audio.error.detail"  # human-readable explanation

@@ -1,0 +1,1 @@
+"""Operations tooling behind ./scripts/*: setup, NiFi runtime, flow deployment, services."""
