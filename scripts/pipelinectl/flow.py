@@ -1,0 +1,189 @@
+"""Deploy the versioned flow (nifi/flows/audio-pipeline.json) to NiFi and export UI edits back.
+
+The file is a NiFi flow definition (RegisteredFlowSnapshot JSON) in a diff-friendly form: keys
+sorted, two-space indent, lists in a stable order, no instance ids, and the environment-specific
+parameters left empty; deploy fills them from the pipeline settings.
+
+    ./scripts/flow deploy   replace the running group with the file's version, then start it
+    ./scripts/flow export   write the group as edited in the NiFi UI back to the file
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from pipelinectl import nifi_instance
+from pipelinectl.nifi_api import NiFiClient
+from pipelinectl.settings import REPO_ROOT, Settings, load
+
+FLOW_FILE = REPO_ROOT / "nifi" / "flows" / "audio-pipeline.json"
+GROUP_NAME = "audio-pipeline"
+PARAMETER_CONTEXT = "audio-pipeline"
+
+
+def parameter_values(settings: Settings) -> dict[str, str]:
+    """The environment-specific parameters; everything else in the flow is environment-neutral."""
+    return {
+        "inbox_dir": str(settings.inbox_dir),
+        "results_dir": str(settings.results_dir),
+        "quarantine_dir": str(settings.quarantine_dir),
+        "references_dir": str(settings.references_dir),
+        "catalog_dir": str(settings.catalog_dir),
+        "ingest_http_port": str(settings.ingest_http_port),
+    }
+
+
+MANAGED_PARAMETERS = frozenset(parameter_values(load({})).keys())
+
+# -- the file format -------------------------------------------------------------------------
+
+
+def _strip_instance_ids(node: Any) -> None:
+    if isinstance(node, dict):
+        node.pop("instanceIdentifier", None)
+        node.pop("instanceGroupId", None)
+        for value in node.values():
+            _strip_instance_ids(value)
+    elif isinstance(node, list):
+        for value in node:
+            _strip_instance_ids(value)
+
+
+def _sort_component_lists(node: Any) -> None:
+    """NiFi returns components in no fixed order; sort every list of identified components."""
+    if isinstance(node, dict):
+        for value in node.values():
+            _sort_component_lists(value)
+    elif isinstance(node, list):
+        for value in node:
+            _sort_component_lists(value)
+        if node and all(isinstance(v, dict) and "identifier" in v for v in node):
+            node.sort(key=lambda v: (v.get("name") or "", v["identifier"]))
+        elif node and all(isinstance(v, dict) and "name" in v and "sensitive" in v for v in node):
+            node.sort(key=lambda v: v["name"])  # parameters
+        elif node and all(isinstance(v, str) for v in node):
+            node.sort()
+
+
+def normalize(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A stable, environment-neutral form of a downloaded flow definition."""
+    result = copy.deepcopy(snapshot)
+    _strip_instance_ids(result)
+    result.pop("latest", None)
+    for context in result.get("parameterContexts", {}).values():
+        for parameter in context.get("parameters", []):
+            if parameter["name"] in MANAGED_PARAMETERS:
+                parameter["value"] = ""
+    _sort_component_lists(result)
+    return result
+
+
+def dumps(snapshot: dict[str, Any]) -> str:
+    return json.dumps(snapshot, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def with_parameters(snapshot: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    result = copy.deepcopy(snapshot)
+    context = result["parameterContexts"][PARAMETER_CONTEXT]
+    for parameter in context["parameters"]:
+        if parameter["name"] in values:
+            parameter["value"] = values[parameter["name"]]
+    return result
+
+
+def read_flow(path: Path = FLOW_FILE) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+# -- talking to NiFi -------------------------------------------------------------------------
+
+
+def client(settings: Settings) -> NiFiClient:
+    return NiFiClient(nifi_instance.base_url(settings))
+
+
+def deploy(settings: Settings, *, replace: bool = True, path: Path = FLOW_FILE) -> str:
+    """Put the file's flow into NiFi (upload, or replace when present and `replace`); return group id."""
+    nifi = client(settings)
+    values = parameter_values(settings)
+    snapshot = with_parameters(read_flow(path), values)
+    group = nifi.child_group(GROUP_NAME)
+    if group is None:
+        group_id = nifi.upload_group(nifi.root_id(), GROUP_NAME, json.dumps(snapshot))["id"]
+    else:
+        group_id = group["id"]
+        if replace:
+            nifi.set_group_state(group_id, "STOPPED")
+            nifi.set_group_state(group_id, "DISABLED")
+            nifi.replace_group(group_id, snapshot)
+    nifi.update_parameters(PARAMETER_CONTEXT, values)
+    return group_id
+
+
+def start(settings: Settings, group_id: str, timeout: float = 900.0) -> None:
+    """Enable services, start every processor, and wait until all run and are valid.
+
+    A Python processor stays 'validating' while NiFi creates its environment and pip-installs its
+    dependencies on first use, so the wait covers that too.
+    """
+    nifi = client(settings)
+    nifi.set_group_state(group_id, "ENABLED")
+    deadline = time.monotonic() + timeout
+    while True:
+        nifi.set_group_state(group_id, "RUNNING")  # also (re)starts processors that became valid
+        pending = [
+            f"{p['component']['name']} ({p['component'].get('validationStatus')}: "
+            f"{'; '.join(p['component'].get('validationErrors') or [])})"
+            for p in nifi.processors(group_id)
+            if p["component"]["state"] != "RUNNING" or p["component"].get("validationStatus") != "VALID"
+        ]
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"flow not running after {timeout:.0f} s: {', '.join(pending)}")
+        time.sleep(2.0)
+
+
+def is_running(settings: Settings) -> bool:
+    nifi = client(settings)
+    group = nifi.child_group(GROUP_NAME)
+    if group is None:
+        return False
+    return all(
+        p["component"]["state"] == "RUNNING" and p["component"].get("validationStatus") == "VALID"
+        for p in nifi.processors(group["id"])
+    )
+
+
+def export(settings: Settings, path: Path = FLOW_FILE) -> Path:
+    nifi = client(settings)
+    group = nifi.child_group(GROUP_NAME)
+    if group is None:
+        raise SystemExit(f"no process group named {GROUP_NAME!r} in NiFi at {nifi.api}")
+    path.write_text(dumps(normalize(nifi.download_group(group["id"]))))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/flow", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["deploy", "export"])
+    parser.add_argument("--file", type=Path, default=FLOW_FILE)
+    args = parser.parse_args(argv)
+    settings = load()
+    if args.command == "export":
+        print(f"exported to {export(settings, args.file)}")
+    else:
+        group_id = deploy(settings, replace=True, path=args.file)
+        start(settings, group_id)
+        print(f"deployed {args.file} and started group {group_id}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""A small client for the NiFi REST API calls the project makes (requests, not nipyapi:
+the handful of endpoints we need are stable, and nipyapi's releases target other NiFi versions)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import requests
+
+CLIENT_ID = str(uuid.uuid4())
+
+
+class NiFiApiError(RuntimeError):
+    pass
+
+
+class NiFiClient:
+    def __init__(self, base_url: str, *, verify: bool | str = True, token: str | None = None) -> None:
+        self.api = base_url.rstrip("/") + "/nifi-api"
+        self.session = requests.Session()
+        self.session.verify = verify
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    # -- plumbing -------------------------------------------------------------------------
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.session.request(method, self.api + path, timeout=kwargs.pop("timeout", 60), **kwargs)
+        if response.status_code >= 400:
+            raise NiFiApiError(f"{method} {path} -> {response.status_code}: {response.text[:500]}")
+        if not response.content:
+            return None
+        if "json" in response.headers.get("Content-Type", ""):
+            return response.json()
+        return response.text
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def put(self, path: str, body: dict[str, Any]) -> Any:
+        return self.request("PUT", path, json=body)
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self.request("POST", path, json=body)
+
+    # -- process groups -------------------------------------------------------------------
+    def root_id(self) -> str:
+        return self.get("/flow/process-groups/root")["processGroupFlow"]["id"]
+
+    def child_group(self, name: str) -> dict[str, Any] | None:
+        flow = self.get("/flow/process-groups/root")["processGroupFlow"]["flow"]
+        for group in flow["processGroups"]:
+            if group["component"]["name"] == name:
+                return group
+        return None
+
+    def upload_group(self, parent_id: str, name: str, snapshot_json: str) -> dict[str, Any]:
+        files = {"file": ("flow.json", snapshot_json, "application/json")}
+        data = {
+            "groupName": name,
+            "positionX": "0",
+            "positionY": "0",
+            "clientId": CLIENT_ID,
+            "disconnectedNodeAcknowledged": "false",
+        }
+        return self.request(
+            "POST", f"/process-groups/{parent_id}/process-groups/upload", files=files, data=data
+        )
+
+    def replace_group(self, group_id: str, snapshot: dict[str, Any], timeout: float = 300.0) -> None:
+        """Replace a group's contents with a flow snapshot (NiFi's asynchronous replace request)."""
+        group = self.get(f"/process-groups/{group_id}")
+        body = {
+            "processGroupRevision": group["revision"] | {"clientId": CLIENT_ID},
+            "versionedFlowSnapshot": snapshot,
+        }
+        request = self.post(f"/process-groups/{group_id}/replace-requests", body)["request"]
+        self._await_request(f"/process-groups/replace-requests/{request['requestId']}", timeout)
+
+    def download_group(self, group_id: str) -> dict[str, Any]:
+        return self.get(f"/process-groups/{group_id}/download", params={"includeReferencedServices": "true"})
+
+    def set_group_state(self, group_id: str, state: str) -> None:
+        """state: RUNNING or STOPPED (processors) / ENABLED or DISABLED (controller services)."""
+        if state in ("ENABLED", "DISABLED"):
+            self.put(f"/flow/process-groups/{group_id}/controller-services", {"id": group_id, "state": state})
+        else:
+            self.put(f"/flow/process-groups/{group_id}", {"id": group_id, "state": state})
+
+    def processors(self, group_id: str) -> list[dict[str, Any]]:
+        return self.get(f"/process-groups/{group_id}/processors", params={"includeDescendantGroups": "true"})[
+            "processors"
+        ]
+
+    def group_status(self, group_id: str) -> dict[str, Any]:
+        return self.get(f"/flow/process-groups/{group_id}/status")["processGroupStatus"]
+
+    # -- parameter contexts ---------------------------------------------------------------
+    def parameter_context(self, name: str) -> dict[str, Any] | None:
+        for context in self.get("/flow/parameter-contexts")["parameterContexts"]:
+            if context["component"]["name"] == name:
+                return self.get(f"/parameter-contexts/{context['id']}")
+        return None
+
+    def update_parameters(self, name: str, values: dict[str, str], timeout: float = 300.0) -> bool:
+        """Set parameter values (stopping and restarting what references them); True if anything changed."""
+        context = self.parameter_context(name)
+        if context is None:
+            raise NiFiApiError(f"parameter context {name!r} not found")
+        current = {
+            p["parameter"]["name"]: p["parameter"].get("value") for p in context["component"]["parameters"]
+        }
+        changed = [
+            {"parameter": {"name": k, "value": v, "sensitive": False}}
+            for k, v in values.items()
+            if current.get(k) != v
+        ]
+        if not changed:
+            return False
+        body = {
+            "revision": context["revision"] | {"clientId": CLIENT_ID},
+            "id": context["id"],
+            "component": {"id": context["id"], "parameters": changed},
+        }
+        request = self.post(f"/parameter-contexts/{context['id']}/update-requests", body)["request"]
+        self._await_request(
+            f"/parameter-contexts/{context['id']}/update-requests/{request['requestId']}", timeout
+        )
+        return True
+
+    def _await_request(self, path: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                request = self.get(path)["request"]
+                if request.get("failureReason"):
+                    raise NiFiApiError(f"{path}: {request['failureReason']}")
+                if request.get("complete"):
+                    return
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{path} not complete after {timeout:.0f} s")
+                time.sleep(0.5)
+        finally:
+            try:
+                self.request("DELETE", path)
+            except NiFiApiError:
+                pass

