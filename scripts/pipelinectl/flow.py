@@ -134,15 +134,18 @@ def start(settings: Settings, group_id: str, timeout: float = 900.0) -> None:
     """
     nifi = client(settings)
     nifi.set_group_state(group_id, "ENABLED")
+    nifi.set_group_state(group_id, "RUNNING")  # starts every processor that is valid now
     deadline = time.monotonic() + timeout
     while True:
-        nifi.set_group_state(group_id, "RUNNING")  # also (re)starts processors that became valid
-        pending = [
-            f"{p['component']['name']} ({p['component'].get('validationStatus')}: "
-            f"{'; '.join(p['component'].get('validationErrors') or [])})"
-            for p in nifi.processors(group_id)
-            if p["component"]["state"] != "RUNNING" or p["component"].get("validationStatus") != "VALID"
-        ]
+        pending = []
+        for processor in nifi.processors(group_id):
+            component = processor["component"]
+            if component["state"] == "RUNNING" and component.get("validationStatus") == "VALID":
+                continue
+            if component["state"] == "STOPPED" and component.get("validationStatus") == "VALID":
+                nifi.start_processor(processor)  # became valid after its environment was ready
+            errors = "; ".join(component.get("validationErrors") or [])
+            pending.append(f"{component['name']} ({component['state']}, {component.get('validationStatus')}: {errors})")
         if not pending:
             return
         if time.monotonic() > deadline:

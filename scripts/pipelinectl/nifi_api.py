@@ -93,6 +93,10 @@ class NiFiClient:
             "processors"
         ]
 
+    def start_processor(self, processor: dict[str, Any]) -> None:
+        body = {"revision": processor["revision"] | {"clientId": CLIENT_ID}, "state": "RUNNING"}
+        self.put(f"/processors/{processor['id']}/run-status", body)
+
     def group_status(self, group_id: str) -> dict[str, Any]:
         return self.get(f"/flow/process-groups/{group_id}/status")["processGroupStatus"]
 
