@@ -1,0 +1,77 @@
+"""ScoreSpeechQuality: NiFi adapter over audio_pipeline.flow_steps.score_speech_quality."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the plain audio_pipeline package
+
+from audio_pipeline import flow_steps, speech_quality
+from audio_pipeline.outcome import failure_attributes
+from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
+from nifiapi.properties import PropertyDescriptor, StandardValidators
+from nifiapi.relationship import Relationship
+
+
+class ScoreSpeechQuality(FlowFileTransform):
+    class Java:
+        implements = ["org.apache.nifi.python.processor.FlowFileTransform"]
+
+    class ProcessorDetails:
+        version = "0.1.0"
+        description = (
+            "Scores speech quality with PESQ (ITU-T P.862 narrow-band, P.862.2 wide-band) against a reference "
+            "recording found by name in the references folder, and labels it Excellent/Good/Fair/Poor/Bad. "
+            "Files without a reference leave unscored through 'no reference'."
+        )
+        tags = ["audio", "speech", "quality", "pesq", "mos"]
+        dependencies = ["numpy", "soundfile", "soxr", "pesq"]
+
+    REFERENCES_DIR = PropertyDescriptor(
+        name="References Directory",
+        description="Folder of reference recordings; a reference is named by audio.reference or by the file's name.",
+        required=True,
+        validators=[StandardValidators.NON_EMPTY_VALIDATOR],
+    )
+    MODE = PropertyDescriptor(
+        name="PESQ Mode",
+        description="auto: wide-band (P.862.2) when both signals are at 16 kHz or above, else narrow-band (P.862).",
+        required=True,
+        default_value="auto",
+        allowable_values=["auto", "wb", "nb"],
+    )
+    THRESHOLDS = PropertyDescriptor(
+        name="Quality Thresholds",
+        description="Lowest MOS for Excellent, Good, Fair and Poor (below: Bad). Defaults: the ITU-T G.107 "
+        "user-satisfaction boundaries R = 80/70/60/50.",
+        required=True,
+        default_value="4.02,3.60,3.10,2.58",
+        validators=[StandardValidators.NON_EMPTY_VALIDATOR],
+    )
+    SUCCESS = Relationship("success", "Scored: audio.pesq.mos, audio.pesq.mode, audio.quality.label set.")
+    NO_REFERENCE = Relationship(flow_steps.NO_REFERENCE, "No reference recording for this file: not scored.")
+
+    def __init__(self, **kwargs):
+        super().__init__()
+
+    def getPropertyDescriptors(self):
+        return [self.REFERENCES_DIR, self.MODE, self.THRESHOLDS]
+
+    def getRelationships(self):
+        return [self.SUCCESS, self.NO_REFERENCE]
+
+    def onScheduled(self, context):
+        self.thresholds = speech_quality.QualityThresholds.parse(context.getProperty(self.THRESHOLDS).getValue())
+
+    def transform(self, context, flowfile):
+        mode = context.getProperty(self.MODE).getValue()
+        try:
+            result = flow_steps.score_speech_quality(
+                flowfile.getContentsAsBytes(),
+                dict(flowfile.getAttributes()),
+                references_dir=Path(context.getProperty(self.REFERENCES_DIR).getValue()),
+                mode=None if mode == "auto" else mode,
+                thresholds=self.thresholds,
+            )
+        except Exception as error:  # every failure leaves with a reason, never as a bare exception
+            return FlowFileTransformResult("failure", attributes=failure_attributes(error))
+        return FlowFileTransformResult(result.route, attributes=result.attributes)

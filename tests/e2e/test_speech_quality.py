@@ -1,0 +1,57 @@
+"""ScoreSpeechQuality in the running flow: PESQ equals the pesq package's on the files as given."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import soundfile as sf
+from pesq import pesq
+from pipeline import Pipeline
+
+
+@pytest.mark.parametrize(("rate", "mode"), [(16000, "wb"), (8000, "nb")])
+def test_pesq_against_named_reference(pipeline: Pipeline, audio, rate: int, mode: str) -> None:
+    reference = audio.speech(rate=rate)
+    degraded = audio.degrade(reference, "noise", rate=rate)
+    ref_name = f"ref-{rate}.wav"
+    shutil.copyfile(reference, pipeline.settings.references_dir / ref_name)
+    ref, _ = sf.read(str(reference))
+    deg, _ = sf.read(str(degraded))
+    expected = pesq(rate, ref, deg, mode)
+
+    assert pipeline.post(degraded.read_bytes(), f"call-{rate}.wav", reference=ref_name).status_code == 200
+    kind, attrs = pipeline.wait_for(f"call-{rate}.wav")
+
+    assert kind == "result"
+    assert attrs["audio.pesq.mode"] == mode
+    assert attrs["audio.reference.filename"] == ref_name
+    assert abs(float(attrs["audio.pesq.mos"]) - expected) <= 0.01
+    assert attrs["audio.quality.label"] in {"Excellent", "Good", "Fair", "Poor", "Bad"}
+
+
+def test_reference_by_same_name_from_inbox(pipeline: Pipeline, audio) -> None:
+    reference = audio.speech(voice="en-gb", rate=16000)
+    degraded = audio.degrade(reference, "lowpass", rate=16000)
+    shutil.copyfile(reference, pipeline.settings.references_dir / "meeting.wav")
+
+    pipeline.drop(degraded, "meeting.wav")
+    kind, attrs = pipeline.wait_for("meeting.wav")
+
+    assert kind == "result" and attrs["audio.reference.filename"] == "meeting.wav"
+    assert float(attrs["audio.pesq.mos"]) > 1.0
+
+
+def test_without_reference_is_a_result_without_score(pipeline: Pipeline, audio) -> None:
+    assert pipeline.post(audio.tone(duration=2.0).read_bytes(), "no-ref-tone.wav").status_code == 200
+    kind, attrs = pipeline.wait_for("no-ref-tone.wav")
+    assert kind == "result"
+    assert "audio.pesq.mos" not in attrs
+
+
+def test_path_like_reference_is_refused(pipeline: Pipeline, audio) -> None:
+    body = audio.speech(rate=16000).read_bytes()
+    assert pipeline.post(body, "sneaky.wav", reference="../state/nifi-sensitive-props.key").status_code == 200
+    kind, attrs = pipeline.wait_for("sneaky.wav")
+    assert kind == "quarantine"
+    assert attrs["audio.error"] == "invalid_reference"
