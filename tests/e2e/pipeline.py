@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-
 from pipelinectl.settings import REPO_ROOT, Settings, load
 
 

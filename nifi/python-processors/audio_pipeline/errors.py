@@ -50,3 +50,28 @@ class InvalidReferenceError(AudioPipelineError):
 
 class PesqScoringError(AudioPipelineError):
     code = "pesq_error"
+
+
+class ServingUnavailableError(AudioPipelineError):
+    """TF Serving unreachable, overloaded or too slow after bounded retries: transient, route to retry.
+
+    `status` is the last gRPC status name (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED).
+    """
+
+    code = "serving_unavailable"
+
+    def __init__(self, detail: str, code: str | None = None, status: str = "UNAVAILABLE") -> None:
+        super().__init__(detail, code)
+        self.status = status
+
+
+class ServingRequestError(AudioPipelineError):
+    """TF Serving rejected the request (unknown model or version, bad input, message too large): not transient."""
+
+    code = "serving_request_rejected"
+
+
+class ServingResponseError(AudioPipelineError):
+    """TF Serving answered, but the response is malformed (missing output, wrong shape or dtype, bad values)."""
+
+    code = "serving_bad_response"
