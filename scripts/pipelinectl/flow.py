@@ -25,6 +25,7 @@ from pipelinectl.settings import REPO_ROOT, Settings, load
 FLOW_FILE = REPO_ROOT / "nifi" / "flows" / "audio-pipeline.json"
 GROUP_NAME = "audio-pipeline"
 PARAMETER_CONTEXT = "audio-pipeline"
+LOAD_FAILURE_GRACE_S = 90.0  # NiFi retries loading a broken Python processor forever; we give up after this
 
 
 def parameter_values(settings: Settings) -> dict[str, str]:
@@ -136,8 +137,9 @@ def start(settings: Settings, group_id: str, timeout: float = 900.0) -> None:
     nifi.set_group_state(group_id, "ENABLED")
     nifi.set_group_state(group_id, "RUNNING")  # starts every processor that is valid now
     deadline = time.monotonic() + timeout
+    broken_since: float | None = None
     while True:
-        pending = []
+        pending, broken = [], []
         for processor in nifi.processors(group_id):
             component = processor["component"]
             if component["state"] == "RUNNING" and component.get("validationStatus") == "VALID":
@@ -145,9 +147,14 @@ def start(settings: Settings, group_id: str, timeout: float = 900.0) -> None:
             if component["state"] == "STOPPED" and component.get("validationStatus") == "VALID":
                 nifi.start_processor(processor)  # became valid after its environment was ready
             errors = "; ".join(component.get("validationErrors") or [])
+            if "Failed to parse or load" in errors:
+                broken.append(component["name"])
             pending.append(f"{component['name']} ({component['state']}, {component.get('validationStatus')}: {errors})")
         if not pending:
             return
+        broken_since = (broken_since or time.monotonic()) if broken else None
+        if broken_since is not None and time.monotonic() - broken_since > LOAD_FAILURE_GRACE_S:
+            raise RuntimeError(f"Python processors fail to load: {', '.join(broken)}; see logs/nifi/nifi-app.log")
         if time.monotonic() > deadline:
             raise TimeoutError(f"flow not running after {timeout:.0f} s: {', '.join(pending)}")
         time.sleep(2.0)
