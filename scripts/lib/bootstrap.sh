@@ -36,9 +36,9 @@ ensure_venv() {
   fi
   log "installing pinned Python packages"
   "$PY" -m pip install -q --disable-pip-version-check --upgrade pip
-  if [[ -f "$REPO_ROOT/requirements/build.txt" ]]; then
-    "$PY" -m pip install -q --disable-pip-version-check -r "$REPO_ROOT/requirements/build.txt"
-  fi
+  # Build tools first: pesq is an sdist built without isolation, against our pinned numpy.
+  "$PY" -m pip install -q --disable-pip-version-check -r "$REPO_ROOT/requirements/build.txt" numpy \
+    -c "$REPO_ROOT/requirements/processors.txt"
   "$PY" -m pip install -q --disable-pip-version-check --no-build-isolation -r "$REPO_ROOT/requirements/dev.txt"
   echo "$want" > "$stamp"
 }

@@ -174,7 +174,7 @@ def _environment(settings: Settings) -> dict[str, str]:
         p for p in env.get("PATH", "").split(os.pathsep) if not (Path(p) / "uv").exists()
     )
     env.update(wheelhouse.pip_environment())
-    env["PIPELINE_DATA_DIR"] = str(settings.data_dir)
+    env.update(settings.as_environment())
     return env
 
 

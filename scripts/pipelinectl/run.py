@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
-from pipelinectl import flow, nifi_instance, setup
+from pipelinectl import flow, nifi_instance, prometheus, setup
 from pipelinectl.settings import Settings, load
 
 
@@ -25,6 +25,8 @@ def entry_points(settings: Settings) -> list[tuple[str, str]]:
         ("Quarantine folder", str(settings.quarantine_dir)),
         ("PESQ references", str(settings.references_dir)),
         ("Catalog folder", str(settings.catalog_dir)),
+        ("Prometheus", f"http://127.0.0.1:{settings.prometheus_port}/"),
+        ("Pushgateway", f"http://127.0.0.1:{settings.pushgateway_port}/"),
         ("Logs", str(settings.logs_dir)),
     ]
 
@@ -44,6 +46,7 @@ def bring_up(settings: Settings) -> dict[str, float]:
         group_id = flow.deploy(settings, replace=False)
         flow.start(settings, group_id)
     timings["flow_running"] = time.monotonic() - started
+    prometheus.start_all(settings)
     return timings
 
 

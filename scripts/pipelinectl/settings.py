@@ -69,6 +69,21 @@ class Settings:
     def nifi_home(self) -> Path:
         return self.data_dir / "nifi"
 
+    def as_environment(self) -> dict[str, str]:
+        """The settings as environment variables, for the processes we start (NiFi and its Python workers)."""
+        return {
+            "PIPELINE_DATA_DIR": str(self.data_dir),
+            "NIFI_PROFILE": self.profile,
+            "NIFI_HTTP_PORT": str(self.nifi_http_port),
+            "INGEST_HTTP_PORT": str(self.ingest_http_port),
+            "SERVING_GRPC_PORT": str(self.serving_grpc_port),
+            "SERVING_REST_PORT": str(self.serving_rest_port),
+            "PROMETHEUS_PORT": str(self.prometheus_port),
+            "PUSHGATEWAY_PORT": str(self.pushgateway_port),
+            "NIFI_HEAP": self.nifi_heap,
+            "RESULTS_DATABASE_URL": self.results_database_url,
+        }
+
     @property
     def user_dirs(self) -> tuple[Path, ...]:
         return (self.inbox_dir, self.results_dir, self.quarantine_dir, self.references_dir, self.catalog_dir)

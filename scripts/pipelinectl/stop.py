@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from pipelinectl import nifi_instance
+from pipelinectl import nifi_instance, prometheus
 from pipelinectl.settings import load
 
 
 def main(argv: list[str] | None = None) -> int:
     settings = load()
+    prometheus.stop_all(settings)
     stopped = nifi_instance.stop(settings)
     print("NiFi stopped." if stopped else "NiFi was not running.")
     return 0
