@@ -15,11 +15,12 @@ import copy
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pipelinectl import nifi_instance
-from pipelinectl.nifi_api import NiFiClient
+from pipelinectl.nifi_api import NiFiApiError, NiFiClient
 from pipelinectl.settings import REPO_ROOT, Settings, load
 
 FLOW_FILE = REPO_ROOT / "nifi" / "flows" / "audio-pipeline.json"
@@ -135,7 +136,7 @@ def start(settings: Settings, group_id: str, timeout: float = 900.0) -> None:
     """
     nifi = client(settings)
     nifi.set_group_state(group_id, "ENABLED")
-    nifi.set_group_state(group_id, "RUNNING")  # starts every processor that is valid now
+    _tolerating_conflicts(nifi.set_group_state, group_id, "RUNNING")  # starts every processor valid now
     deadline = time.monotonic() + timeout
     broken_since: float | None = None
     while True:
@@ -145,7 +146,7 @@ def start(settings: Settings, group_id: str, timeout: float = 900.0) -> None:
             if component["state"] == "RUNNING" and component.get("validationStatus") == "VALID":
                 continue
             if component["state"] == "STOPPED" and component.get("validationStatus") == "VALID":
-                nifi.start_processor(processor)  # became valid after its environment was ready
+                _tolerating_conflicts(nifi.start_processor, processor)  # became valid once its venv was ready
             errors = "; ".join(component.get("validationErrors") or [])
             if "Failed to parse or load" in errors:
                 broken.append(component["name"])
@@ -158,6 +159,15 @@ def start(settings: Settings, group_id: str, timeout: float = 900.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"flow not running after {timeout:.0f} s: {', '.join(pending)}")
         time.sleep(2.0)
+
+
+def _tolerating_conflicts(call: Callable[..., Any], *args: Any) -> None:
+    """409 Conflict: a component is STARTING already (e.g. NiFi resuming the flow after a restart)."""
+    try:
+        call(*args)
+    except NiFiApiError as error:
+        if error.status != 409:
+            raise
 
 
 def is_running(settings: Settings) -> bool:

@@ -13,7 +13,9 @@ CLIENT_ID = str(uuid.uuid4())
 
 
 class NiFiApiError(RuntimeError):
-    pass
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class NiFiClient:
@@ -28,7 +30,7 @@ class NiFiClient:
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.session.request(method, self.api + path, timeout=kwargs.pop("timeout", 60), **kwargs)
         if response.status_code >= 400:
-            raise NiFiApiError(f"{method} {path} -> {response.status_code}: {response.text[:500]}")
+            raise NiFiApiError(f"{method} {path} -> {response.status_code}: {response.text[:500]}", response.status_code)
         if not response.content:
             return None
         if "json" in response.headers.get("Content-Type", ""):
@@ -111,7 +113,7 @@ class NiFiClient:
         """Set parameter values (stopping and restarting what references them); True if anything changed."""
         context = self.parameter_context(name)
         if context is None:
-            raise NiFiApiError(f"parameter context {name!r} not found")
+            raise NiFiApiError(f"parameter context {name!r} not found", 404)
         current = {
             p["parameter"]["name"]: p["parameter"].get("value") for p in context["component"]["parameters"]
         }
@@ -139,7 +141,7 @@ class NiFiClient:
             while True:
                 request = self.get(path)["request"]
                 if request.get("failureReason"):
-                    raise NiFiApiError(f"{path}: {request['failureReason']}")
+                    raise NiFiApiError(f"{path}: {request['failureReason']}", 500)
                 if request.get("complete"):
                     return
                 if time.monotonic() > deadline:

@@ -4,9 +4,12 @@ JSON result, and non-audio ends in quarantine with a reason."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
 
 import soundfile as sf
 from pipeline import Pipeline
+from pipelinectl import flow
+from pipelinectl.settings import REPO_ROOT
 
 
 def test_run_prints_the_entry_points(pipeline: Pipeline) -> None:
@@ -58,3 +61,15 @@ def test_non_audio_is_quarantined_with_reason(pipeline: Pipeline) -> None:
     assert attrs["audio.error.detail"]
     quarantined = [p for p in pipeline.settings.quarantine_dir.iterdir() if p.suffix != ".json"]
     assert any(p.read_bytes() == body for p in quarantined), "the original bytes are kept"
+
+
+def test_run_again_changes_nothing(pipeline: Pipeline) -> None:
+    nifi = flow.client(pipeline.settings)
+    group_id = nifi.child_group(flow.GROUP_NAME)["id"]
+    before = {p["id"]: p["revision"]["version"] for p in nifi.processors(group_id)}
+
+    again = subprocess.run([str(REPO_ROOT / "scripts" / "run")], env=pipeline.env, capture_output=True, text=True, timeout=300)
+
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == pipeline.run_output
+    assert {p["id"]: p["revision"]["version"] for p in nifi.processors(group_id)} == before
