@@ -30,7 +30,9 @@ class NiFiClient:
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.session.request(method, self.api + path, timeout=kwargs.pop("timeout", 60), **kwargs)
         if response.status_code >= 400:
-            raise NiFiApiError(f"{method} {path} -> {response.status_code}: {response.text[:500]}", response.status_code)
+            raise NiFiApiError(
+                f"{method} {path} -> {response.status_code}: {response.text[:500]}", response.status_code
+            )
         if not response.content:
             return None
         if "json" in response.headers.get("Content-Type", ""):
@@ -66,9 +68,7 @@ class NiFiClient:
             "clientId": CLIENT_ID,
             "disconnectedNodeAcknowledged": "false",
         }
-        return self.request(
-            "POST", f"/process-groups/{parent_id}/process-groups/upload", files=files, data=data
-        )
+        return self.request("POST", f"/process-groups/{parent_id}/process-groups/upload", files=files, data=data)
 
     def replace_group(self, group_id: str, snapshot: dict[str, Any], timeout: float = 300.0) -> None:
         """Replace a group's contents with a flow snapshot (NiFi's asynchronous replace request)."""
@@ -114,13 +114,9 @@ class NiFiClient:
         context = self.parameter_context(name)
         if context is None:
             raise NiFiApiError(f"parameter context {name!r} not found", 404)
-        current = {
-            p["parameter"]["name"]: p["parameter"].get("value") for p in context["component"]["parameters"]
-        }
+        current = {p["parameter"]["name"]: p["parameter"].get("value") for p in context["component"]["parameters"]}
         changed = [
-            {"parameter": {"name": k, "value": v, "sensitive": False}}
-            for k, v in values.items()
-            if current.get(k) != v
+            {"parameter": {"name": k, "value": v, "sensitive": False}} for k, v in values.items() if current.get(k) != v
         ]
         if not changed:
             return False
@@ -130,9 +126,7 @@ class NiFiClient:
             "component": {"id": context["id"], "parameters": changed},
         }
         request = self.post(f"/parameter-contexts/{context['id']}/update-requests", body)["request"]
-        self._await_request(
-            f"/parameter-contexts/{context['id']}/update-requests/{request['requestId']}", timeout
-        )
+        self._await_request(f"/parameter-contexts/{context['id']}/update-requests/{request['requestId']}", timeout)
         return True
 
     def _await_request(self, path: str, timeout: float) -> None:

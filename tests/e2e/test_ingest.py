@@ -68,7 +68,9 @@ def test_run_again_changes_nothing(pipeline: Pipeline) -> None:
     group_id = nifi.child_group(flow.GROUP_NAME)["id"]
     before = {p["id"]: p["revision"]["version"] for p in nifi.processors(group_id)}
 
-    again = subprocess.run([str(REPO_ROOT / "scripts" / "run")], env=pipeline.env, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(
+        [str(REPO_ROOT / "scripts" / "run")], env=pipeline.env, capture_output=True, text=True, timeout=300
+    )
 
     assert again.returncode == 0, again.stderr
     assert again.stdout == pipeline.run_output
