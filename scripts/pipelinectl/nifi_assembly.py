@@ -120,7 +120,9 @@ def _mvn(pom: Path, **properties: str) -> None:
     args = [mvn, "-B", "-q", "-Dstyle.color=never", "-f", str(pom), "package"] + [
         f"-D{k}={v}" for k, v in properties.items()
     ]
-    subprocess.run(args, check=True, cwd=pom.parent)
+    done = subprocess.run(args, cwd=pom.parent, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"Maven failed for {pom.name}:\n{done.stdout[-4000:]}{done.stderr[-2000:]}")
 
 
 def assemble(force: bool = False) -> Path:
