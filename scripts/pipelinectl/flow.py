@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipelinectl import nifi_instance
+from pipelinectl import nifi_instance, nifi_security
 from pipelinectl.nifi_api import NiFiApiError, NiFiClient
 from pipelinectl.settings import REPO_ROOT, Settings, load
 
@@ -107,7 +107,9 @@ def read_flow(path: Path = FLOW_FILE) -> dict[str, Any]:
 
 
 def client(settings: Settings) -> NiFiClient:
-    return NiFiClient(nifi_instance.base_url(settings))
+    base = nifi_instance.base_url(settings)
+    token = nifi_security.login(base, settings) if settings.profile == "secure" else None
+    return NiFiClient(base, verify=nifi_instance.tls_verify(settings), token=token)
 
 
 def deploy(settings: Settings, *, replace: bool = True, path: Path = FLOW_FILE) -> str:

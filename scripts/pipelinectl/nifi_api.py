@@ -22,12 +22,13 @@ class NiFiClient:
     def __init__(self, base_url: str, *, verify: bool | str = True, token: str | None = None) -> None:
         self.api = base_url.rstrip("/") + "/nifi-api"
         self.session = requests.Session()
-        self.session.verify = verify
+        self.verify = verify  # per request: requests lets REQUESTS_CA_BUNDLE override Session.verify
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
 
     # -- plumbing -------------------------------------------------------------------------
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("verify", self.verify)
         response = self.session.request(method, self.api + path, timeout=kwargs.pop("timeout", 60), **kwargs)
         if response.status_code >= 400:
             raise NiFiApiError(

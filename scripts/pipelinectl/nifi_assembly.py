@@ -14,6 +14,7 @@ The result lives in build/nifi-<version>-<hash of the inputs>/, so a second setu
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -28,6 +29,8 @@ NIFI_VERSION = "2.3.0"
 RUNTIME_DIR = REPO_ROOT / "nifi" / "runtime"
 BUILD_DIR = REPO_ROOT / "build"
 READY_MARKER = ".assembly-complete"
+SINGLE_USER_NAR = "audio-pipeline-single-user-nar"
+SINGLE_USER_VERSION = "1.0.0"
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,8 @@ ASSEMBLED_NARS = (
 
 def _inputs_digest() -> str:
     digest = hashlib.sha256()
-    for path in [*sorted(RUNTIME_DIR.rglob("*.xml")), Path(__file__)]:
-        if "target" in path.parts:
-            continue
+    inputs = [p for p in RUNTIME_DIR.rglob("*") if p.is_file() and p.suffix != ".md" and "target" not in p.parts]
+    for path in [*sorted(inputs), Path(__file__)]:
         digest.update(path.relative_to(REPO_ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
@@ -113,6 +115,57 @@ def _pack_nar(spec: AssembledNar, jars_dir: Path, lib_dir: Path) -> Path:
     return target
 
 
+def _build_single_user_nar(lib_dir: Path, tools_dir: Path, work: Path) -> Path:
+    """Compile nifi/runtime/single-user-auth (our login provider and authorizer) into a NAR."""
+    from pipelinectl.nifi_instance import java_home
+
+    source = RUNTIME_DIR / "single-user-auth"
+    classes = work / "classes"
+    classpath = os.pathsep.join(str(lib_dir / name) for name in ("nifi-framework-api-2.3.0.jar", "nifi-api-2.0.0.jar"))
+    sources = [str(p) for p in sorted((source / "src").rglob("*.java"))]
+    command = [
+        str(java_home() / "bin" / "java"),
+        "-jar",
+        str(tools_dir / "ecj.jar"),
+        "-21",
+        "-nowarn",
+        "-cp",
+        classpath,
+        "-d",
+        str(classes),
+        *sources,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"compiling single-user-auth failed:\n{done.stdout}{done.stderr}")
+    jar = work / f"{SINGLE_USER_NAR}-{SINGLE_USER_VERSION}.jar"
+    with zipfile.ZipFile(jar, "w") as archive:
+        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\n\r\n")
+        for path in sorted(classes.rglob("*.class")):
+            archive.write(path, path.relative_to(classes).as_posix())
+        for path in sorted((source / "META-INF" / "services").iterdir()):
+            archive.write(path, f"META-INF/services/{path.name}")
+    target = lib_dir / f"{SINGLE_USER_NAR}-{SINGLE_USER_VERSION}.nar"
+    manifest = (
+        "\r\n".join(
+            [
+                "Manifest-Version: 1.0",
+                f"Nar-Id: {SINGLE_USER_NAR}",
+                "Nar-Group: org.example.audiopipeline",
+                f"Nar-Version: {SINGLE_USER_VERSION}",
+                "Clone-During-Instance-Class-Loading: false",
+            ]
+        )
+        + "\r\n\r\n"
+    )
+    with zipfile.ZipFile(target, "w") as nar:
+        nar.writestr("META-INF/", b"")
+        nar.writestr("META-INF/MANIFEST.MF", manifest)
+        nar.writestr("META-INF/bundled-dependencies/", b"")
+        nar.write(jar, f"META-INF/bundled-dependencies/{jar.name}")
+    return target
+
+
 def _mvn(pom: Path, **properties: str) -> None:
     mvn = shutil.which("mvn")
     if mvn is None:
@@ -133,8 +186,10 @@ def assemble(force: bool = False) -> Path:
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=BUILD_DIR, prefix="assembling-") as tmp:
         staging = Path(tmp) / "nifi"
-        _mvn(RUNTIME_DIR / "pom.xml", dist=str(staging))
+        tools = Path(tmp) / "tools"
+        _mvn(RUNTIME_DIR / "pom.xml", dist=str(staging), tools=str(tools))
         lib_dir = staging / "lib"
+        _build_single_user_nar(lib_dir, tools, Path(tmp) / "single-user-auth")
         for spec in ASSEMBLED_NARS:
             jars_dir = Path(tmp) / spec.nar_id
             _mvn(RUNTIME_DIR / "nars" / spec.pom, out=str(jars_dir))

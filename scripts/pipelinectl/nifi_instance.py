@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from pipelinectl import nifi_assembly, wheelhouse
+from pipelinectl import nifi_assembly, nifi_security, wheelhouse
 from pipelinectl.process_files import read_pid, remove_pid, write_pid
 from pipelinectl.settings import REPO_ROOT, Settings
 
@@ -48,7 +48,14 @@ def _secret_file(settings: Settings, name: str, length: int = 24) -> str:
 
 
 def base_url(settings: Settings) -> str:
+    if settings.profile == "secure":  # the certificate names localhost and 127.0.0.1
+        return f"https://localhost:{settings.nifi_http_port}"
     return f"http://127.0.0.1:{settings.nifi_http_port}"
+
+
+def tls_verify(settings: Settings) -> bool | str:
+    """What HTTP clients verify NiFi's certificate against (our generated one in the secure profile)."""
+    return str(nifi_security.tls_paths(settings)[0]) if settings.profile == "secure" else True
 
 
 def nifi_properties(settings: Settings, assembly: Path) -> dict[str, str]:
@@ -152,7 +159,12 @@ def render_conf(settings: Settings, assembly: Path) -> Path:
     (home / "extensions").mkdir(exist_ok=True)
     for name in ("logback.xml", "state-management.xml"):
         shutil.copyfile(CONF_TEMPLATES / name, conf / name)
-    lines = [f"{key}={value}" for key, value in nifi_properties(settings, assembly).items()]
+    properties = nifi_properties(settings, assembly)
+    if settings.profile == "secure":
+        nifi_security.ensure_certificate(settings)
+        nifi_security.render_security_conf(settings, conf)
+        properties.update(nifi_security.https_properties(settings))
+    lines = [f"{key}={value}" for key, value in properties.items()]
     (conf / "nifi.properties").write_text(
         "# Rendered by pipelinectl/nifi_instance.py: edit there.\n" + "\n".join(lines) + "\n"
     )
@@ -170,9 +182,7 @@ def _environment(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env["JAVA_HOME"] = str(java_home())
     # NiFi prefers `uv` when it is on PATH (without --python): keep it off.
-    env["PATH"] = os.pathsep.join(
-        p for p in env.get("PATH", "").split(os.pathsep) if not (Path(p) / "uv").exists()
-    )
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if not (Path(p) / "uv").exists())
     env.update(wheelhouse.pip_environment())
     env.update(settings.as_environment())
     return env
@@ -227,8 +237,8 @@ def wait_until_up(settings: Settings, timeout: float = 600.0) -> None:
     while time.monotonic() < deadline:
         if read_pid(settings, PID_NAME) is None:
             raise RuntimeError(f"NiFi exited during start; see {settings.logs_dir / 'nifi'}/nifi-app.log")
-        try:
-            if requests.get(url, timeout=5).status_code == 200:
+        try:  # 401 in the secure profile: the API answers, it just wants a login
+            if requests.get(url, timeout=5, verify=tls_verify(settings)).status_code in (200, 401):
                 return
         except requests.RequestException:
             pass

@@ -147,9 +147,9 @@ def render_config(
     document = yaml.safe_load(text)
     for job in document["scrape_configs"]:
         if job["job_name"] == "nifi":
-            # NiFi's self-signed certificate on loopback; the token comes from `nifi-token`.
+            # NiFi's generated certificate (it names 127.0.0.1); the token comes from `nifi-token`.
             job["authorization"] = {"type": "Bearer", "credentials_file": str(nifi_token_file(settings))}
-            job["tls_config"] = {"insecure_skip_verify": True}
+            job["tls_config"] = {"ca_file": str(settings.state_dir / "tls" / "nifi.crt")}
     header = "# Rendered by pipelinectl.prometheus for the secure NiFi profile.\n"
     return header + yaml.safe_dump(document, sort_keys=False)
 

@@ -5,20 +5,30 @@ Idempotent: with everything already up it deploys nothing, restarts nothing, and
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import time
 
-from pipelinectl import flow, nifi_instance, prometheus, setup
+from pipelinectl import flow, nifi_instance, nifi_security, prometheus, setup
+from pipelinectl.process_files import read_pid, write_pid
 from pipelinectl.settings import Settings, load
+
+TOKEN_REFRESHER = "nifi-token-refresher"
+TOKEN_REFRESH_SECONDS = 3600  # NiFi tokens of our single-user login last 8 h
 
 
 def entry_points(settings: Settings) -> list[tuple[str, str]]:
     return [
         ("NiFi UI", f"{nifi_instance.base_url(settings)}/nifi/"),
+        *(
+            [("NiFi login", f"credentials in {nifi_security.credentials_file(settings)}")]
+            if settings.profile == "secure"
+            else []
+        ),
         (
             "HTTP ingest",
-            f"POST http://127.0.0.1:{settings.ingest_http_port}/audio "
-            "(headers: filename, optional reference)",
+            f"POST http://127.0.0.1:{settings.ingest_http_port}/audio (headers: filename, optional reference)",
         ),
         ("Inbox folder", str(settings.inbox_dir)),
         ("Results folder", str(settings.results_dir)),
@@ -29,6 +39,38 @@ def entry_points(settings: Settings) -> list[tuple[str, str]]:
         ("Pushgateway", f"http://127.0.0.1:{settings.pushgateway_port}/"),
         ("Logs", str(settings.logs_dir)),
     ]
+
+
+def start_token_refresher(settings: Settings) -> None:
+    """Secure profile: keep a fresh NiFi bearer token in the file Prometheus scrapes NiFi with."""
+    if read_pid(settings, TOKEN_REFRESHER) is not None:
+        return
+    creds = nifi_security.ensure_credentials(settings)
+    out = prometheus.nifi_token_file(settings)
+    out.write_text(nifi_security.login(nifi_instance.base_url(settings), settings) + "\n")
+    env = dict(
+        os.environ,
+        NIFI_USERNAME=creds.username,
+        NIFI_PASSWORD=creds.password,
+        SSL_CERT_FILE=str(nifi_security.tls_paths(settings)[0]),
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "pipelinectl.prometheus",
+        "nifi-token",
+        "--url",
+        nifi_instance.base_url(settings),
+        "--out",
+        str(out),
+        "--every",
+        str(TOKEN_REFRESH_SECONDS),
+    ]
+    with open(settings.logs_dir / f"{TOKEN_REFRESHER}.log", "ab") as log:
+        process = subprocess.Popen(
+            command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    write_pid(settings, TOKEN_REFRESHER, process.pid)
 
 
 def bring_up(settings: Settings) -> dict[str, float]:
@@ -47,6 +89,8 @@ def bring_up(settings: Settings) -> dict[str, float]:
         flow.start(settings, group_id)
     timings["flow_running"] = time.monotonic() - started
     prometheus.start_all(settings)
+    if settings.profile == "secure":
+        start_token_refresher(settings)
     return timings
 
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 
 from pipelinectl import nifi_instance, prometheus
+from pipelinectl.process_files import read_pid, remove_pid
+from pipelinectl.run import TOKEN_REFRESHER
 from pipelinectl.settings import load
 
 
 def main(argv: list[str] | None = None) -> int:
     settings = load()
+    refresher = read_pid(settings, TOKEN_REFRESHER)
+    if refresher is not None:
+        os.kill(refresher, signal.SIGTERM)
+    remove_pid(settings, TOKEN_REFRESHER)
     prometheus.stop_all(settings)
     stopped = nifi_instance.stop(settings)
     print("NiFi stopped." if stopped else "NiFi was not running.")

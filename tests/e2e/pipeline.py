@@ -74,8 +74,9 @@ class Pipeline:
         raise TimeoutError(f"no result or quarantine for {filename!r} within {timeout:.0f} s")
 
 
-def start_pipeline(data_dir: Path) -> Pipeline:
+def start_pipeline(data_dir: Path, **extra_env: str) -> Pipeline:
     env = dict(os.environ)
+    env.update(extra_env)
     env.update(
         PIPELINE_DATA_DIR=str(data_dir),
         NIFI_HTTP_PORT=str(free_port()),
