@@ -392,7 +392,7 @@ def test_standin_rest_status_and_metrics(standin) -> None:
     assert "# TYPE :tensorflow:serving:request_count counter" in text
     assert ':tensorflow:serving:request_count{model_name="unknown",status="NOT_FOUND"} 1.0' in text
     assert (
-        ':tensorflow:serving:request_latency_bucket{API="predict",entrypoint="GRPC",model_name="unknown",le="10.0"}'
+        ':tensorflow:serving:request_latency_bucket{API="predict",entrypoint="GRPC",le="10.0",model_name="unknown"}'
         in text
     )
     assert "_created" not in text
