@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from audio_pipeline import database
+
 from pipelinectl import nifi_instance, nifi_security
 from pipelinectl.nifi_api import NiFiApiError, NiFiClient
 from pipelinectl.settings import REPO_ROOT, Settings, load
@@ -26,7 +28,7 @@ from pipelinectl.settings import REPO_ROOT, Settings, load
 FLOW_FILE = REPO_ROOT / "nifi" / "flows" / "audio-pipeline.json"
 GROUP_NAME = "audio-pipeline"
 PARAMETER_CONTEXT = "audio-pipeline"
-LOAD_FAILURE_GRACE_S = 90.0  # NiFi retries loading a broken Python processor forever; we give up after this
+LOAD_FAILURE_GRACE_S = 90.0  # how long a processor may stay broken (not merely installing) before we give up
 
 
 def parameter_values(settings: Settings) -> dict[str, str]:
@@ -38,6 +40,8 @@ def parameter_values(settings: Settings) -> dict[str, str]:
         "references_dir": str(settings.references_dir),
         "catalog_dir": str(settings.catalog_dir),
         "ingest_http_port": str(settings.ingest_http_port),
+        "results_database_url": settings.results_database_url
+        or f"sqlite:///{database.default_sqlite_path(settings.data_dir)}",
     }
 
 
@@ -150,14 +154,15 @@ def start(settings: Settings, group_id: str, timeout: float = 900.0) -> None:
             if component["state"] == "STOPPED" and component.get("validationStatus") == "VALID":
                 _tolerating_conflicts(nifi.start_processor, processor)  # became valid once its venv was ready
             errors = "; ".join(component.get("validationErrors") or [])
-            if "Failed to parse or load" in errors:
+            java_invalid = "." in component["type"] and component.get("validationStatus") == "INVALID"
+            if java_invalid or "Failed to parse or load" in errors:
                 broken.append(component["name"])
             pending.append(f"{component['name']} ({component['state']}, {component.get('validationStatus')}: {errors})")
         if not pending:
             return
         broken_since = (broken_since or time.monotonic()) if broken else None
         if broken_since is not None and time.monotonic() - broken_since > LOAD_FAILURE_GRACE_S:
-            raise RuntimeError(f"Python processors fail to load: {', '.join(broken)}; see logs/nifi/nifi-app.log")
+            raise RuntimeError(f"processors stay invalid: {'; '.join(pending)} (see logs/nifi/nifi-app.log)")
         if time.monotonic() > deadline:
             raise TimeoutError(f"flow not running after {timeout:.0f} s: {', '.join(pending)}")
         time.sleep(2.0)

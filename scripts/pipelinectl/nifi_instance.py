@@ -9,6 +9,7 @@ server address), because nifi-bootstrap 2.x is not on the Maven mirror these mac
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import shutil
@@ -171,6 +172,34 @@ def render_conf(settings: Settings, assembly: Path) -> Path:
     return home
 
 
+def _forget_stale_dependencies(home: Path) -> None:
+    """Make NiFi reinstall processor dependencies when our pins or processor sources changed.
+
+    NiFi installs a Python processor type's dependencies once (marker file) and does not notice a
+    changed `dependencies` list or constraint file, so a restart after such a change would keep
+    running against the old packages.
+    """
+    digest = hashlib.sha256(wheelhouse.REQUIREMENTS.read_bytes())
+    for source in sorted((PROCESSORS_DIR / "audio_processors").glob("*.py")):
+        digest.update(source.read_bytes())
+    stamp = home / "work" / "python" / "dependencies.sha256"
+    if stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return
+    for marker in (home / "work" / "python" / "extensions").glob("*/*/dependency-download.complete"):
+        marker.unlink()
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest.hexdigest())
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("0.0.0.0", port))  # ListenHTTP binds all interfaces
+        except OSError:
+            return False
+    return True
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -197,8 +226,12 @@ def start(settings: Settings) -> int:
     pid = read_pid(settings, PID_NAME)
     if pid is not None:
         return pid
+    for port in (settings.nifi_http_port, settings.ingest_http_port):
+        if not _port_is_free(port):
+            raise RuntimeError(f"port {port} is in use by another program: set NIFI_HTTP_PORT / INGEST_HTTP_PORT")
     assembly = nifi_assembly.assemble()
     home = render_conf(settings, assembly)
+    _forget_stale_dependencies(home)
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     java = java_home() / "bin" / "java"
     classpath = [str(p) for p in sorted((assembly / "lib").glob("*.jar"))] + [str(home / "conf")]

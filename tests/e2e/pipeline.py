@@ -88,6 +88,7 @@ def start_pipeline(data_dir: Path, **extra_env: str) -> Pipeline:
     )
     run = subprocess.run([str(REPO_ROOT / "scripts" / "run")], env=env, capture_output=True, text=True, timeout=1500)
     if run.returncode != 0:
+        subprocess.run([str(REPO_ROOT / "scripts" / "stop")], env=env, capture_output=True, timeout=300)
         logs = data_dir / "logs" / "nifi" / "nifi-app.log"
         tail = logs.read_text()[-6000:] if logs.exists() else ""
         raise RuntimeError(f"scripts/run failed ({run.returncode}):\n{run.stdout}\n{run.stderr}\n{tail}")

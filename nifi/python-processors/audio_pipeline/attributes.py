@@ -35,5 +35,11 @@ CLASS_SEGMENTS = "audio.class.segments"
 MODEL_NAME = "audio.model.name"
 MODEL_VERSION = "audio.model.version"
 
+CATALOG_TRACK_ID = "audio.catalog.track.id"  # set when a catalog/ file was registered
+CATALOG_HASHES = "audio.catalog.hashes"
+
+STATUS = "audio.status"  # ok | quarantined, as recorded in the results table
+OUTPUT_NAME = "audio.output.name"  # file-system-safe unique name for results/quarantine files (set by the flow)
+
 ERROR = "audio.error"  # machine-readable reason code (see errors.py)
 ERROR_DETAIL = "audio.error.detail"  # human-readable explanation

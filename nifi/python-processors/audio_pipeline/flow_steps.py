@@ -9,10 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audio_pipeline import attributes as attr
-from audio_pipeline import decoding, levels, speech_quality
+from audio_pipeline import chromaprint, decoding, levels, metrics
 from audio_pipeline.errors import InvalidReferenceError
+
+if TYPE_CHECKING:  # pesq (via speech_quality) is only installed for ScoreSpeechQuality: imported where used
+    from audio_pipeline.fingerprint_index import FingerprintIndex
+    from audio_pipeline.results_store import ResultsStore
+    from audio_pipeline.speech_quality import QualityThresholds
 
 SUCCESS = "success"
 NO_REFERENCE = "no reference"
@@ -39,7 +45,7 @@ def score_speech_quality(
     *,
     references_dir: Path,
     mode: str | None = None,
-    thresholds: speech_quality.QualityThresholds = speech_quality.DEFAULT_THRESHOLDS,
+    thresholds: QualityThresholds | None = None,
 ) -> StepResult:
     """PESQ of the analysis-form content against its reference, or the `no reference` route.
 
@@ -47,6 +53,8 @@ def score_speech_quality(
     `references_dir` with the input's own name. The mode follows the original rate (`nb` below
     16 kHz), so 8 kHz input is scored narrow-band at 8 kHz as the pesq package would score it.
     """
+    from audio_pipeline import speech_quality
+
     explicit = attributes.get(attr.REFERENCE) or None
     try:
         path = speech_quality.resolve_reference(explicit, references_dir, input_filename=attributes.get(attr.FILENAME))
@@ -61,4 +69,51 @@ def score_speech_quality(
     original_rate = int(attributes.get(attr.ORIGINAL_SAMPLE_RATE) or rate)
     chosen = mode or speech_quality.choose_mode(original_rate, reference_rate)
     result = speech_quality.score(degraded, rate, reference, reference_rate, mode=chosen)
-    return StepResult(attributes=speech_quality.result_attributes(result, path.name, thresholds))
+    return StepResult(
+        attributes=speech_quality.result_attributes(result, path.name, thresholds or speech_quality.DEFAULT_THRESHOLDS)
+    )
+
+
+def fingerprint(content: bytes, attributes: Mapping[str, str], *, index: FingerprintIndex,
+                max_match_seconds: float = 120.0) -> StepResult:
+    """Chromaprint identity and duplicate check, plus landmark match against the catalog.
+
+    Files are remembered under `audio.output.name` (unique per FlowFile, stable on re-delivery), so
+    `audio.duplicate.of` names the earlier file's result. The catalog match looks at the first
+    `max_match_seconds` only: enough for excerpts, bounded for hour-long files.
+    """
+    samples, rate = decoding.read_analysis_wav(content)
+    identity = chromaprint.fingerprint(samples, rate)
+    name = attributes.get(attr.OUTPUT_NAME) or attributes.get(attr.FILENAME, "")
+    duplicate_of = index.check_duplicate(identity.encoded, attributes.get(attr.SHA256, ""), name)
+    match = index.match(samples[: int(max_match_seconds * rate)], rate)
+    return StepResult(attributes={
+        attr.FINGERPRINT_CHROMAPRINT: identity.encoded,
+        attr.DUPLICATE_OF: duplicate_of or "",
+        attr.FINGERPRINT_MATCH: match.track_id if match else "",
+        attr.FINGERPRINT_SCORE: f"{match.confidence:.3f}" if match else "0",
+        attr.FINGERPRINT_OFFSET_SECONDS: f"{match.offset_seconds:.2f}" if match else "",
+    })
+
+
+def catalog_track_id(filename: str) -> str:
+    """A catalog track's id is its file name without the extension."""
+    return Path(filename).stem if "." in filename.lstrip(".") else filename
+
+
+def register_catalog_track(content: bytes, attributes: Mapping[str, str], *, index: FingerprintIndex) -> StepResult:
+    """Add (or replace) a file from catalog/ in the landmark index."""
+    samples, rate = decoding.read_analysis_wav(content)
+    track_id = catalog_track_id(attributes.get(attr.FILENAME, ""))
+    hashes = index.register_track(track_id, samples, rate)
+    return StepResult(attributes={attr.CATALOG_TRACK_ID: track_id, attr.CATALOG_HASHES: str(hashes)})
+
+
+OUTCOME_STATUSES = {"ok": "success", "quarantined": "failure"}  # results-table status -> metrics status
+
+
+def record_outcome(attributes: Mapping[str, str], status: str, *, store: ResultsStore) -> StepResult:
+    """The file's row in the results table and its counts in the metrics; the last step of both paths."""
+    row = store.record(dict(attributes), status, attributes.get(attr.ERROR) or None)
+    metrics.record_result(attributes, OUTCOME_STATUSES[status])
+    return StepResult(attributes={attr.STATUS: row.status})

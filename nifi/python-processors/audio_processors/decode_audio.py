@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the plain audio_pipeline package
 
-from audio_pipeline import flow_steps
+from audio_pipeline import flow_steps, metrics
 from audio_pipeline.outcome import failure_attributes
 from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators, TimeUnit
@@ -24,7 +24,7 @@ class DecodeAudio(FlowFileTransform):
             "attributes. Empty, non-audio, corrupt, absurd or over-long input goes to failure with audio.error."
         )
         tags = ["audio", "decode", "wav", "flac", "mp3", "ffmpeg"]
-        dependencies = ["numpy", "soundfile", "soxr"]
+        dependencies = ["numpy", "soundfile", "soxr", "prometheus-client"]
 
     TARGET_RATE = PropertyDescriptor(
         name="Target Sample Rate",
@@ -51,13 +51,20 @@ class DecodeAudio(FlowFileTransform):
     def getRelationships(self):
         return [self.SUCCESS]
 
+    def onScheduled(self, context):
+        metrics.configure(type(self).__name__)
+
+    def onStopped(self, context):
+        metrics.flush()
+
     def transform(self, context, flowfile):
         try:
-            result = flow_steps.decode(
-                flowfile.getContentsAsBytes(),
-                target_rate=context.getProperty(self.TARGET_RATE).asInteger(),
-                max_duration_s=float(context.getProperty(self.MAX_DURATION).asTimePeriod(TimeUnit.SECONDS)),
-            )
+            with metrics.time_stage("decode"):
+                result = flow_steps.decode(
+                    flowfile.getContentsAsBytes(),
+                    target_rate=context.getProperty(self.TARGET_RATE).asInteger(),
+                    max_duration_s=float(context.getProperty(self.MAX_DURATION).asTimePeriod(TimeUnit.SECONDS)),
+                )
         except Exception as error:  # every failure leaves with a reason, never as a bare exception
             return FlowFileTransformResult("failure", attributes=failure_attributes(error))
         return FlowFileTransformResult("success", attributes=result.attributes, contents=result.content)

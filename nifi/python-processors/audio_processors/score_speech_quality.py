@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the plain audio_pipeline package
 
-from audio_pipeline import flow_steps, speech_quality
+from audio_pipeline import flow_steps, metrics, speech_quality
 from audio_pipeline.outcome import failure_attributes
 from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
@@ -24,7 +24,7 @@ class ScoreSpeechQuality(FlowFileTransform):
             "Files without a reference leave unscored through 'no reference'."
         )
         tags = ["audio", "speech", "quality", "pesq", "mos"]
-        dependencies = ["numpy", "soundfile", "soxr", "pesq"]
+        dependencies = ["numpy", "soundfile", "soxr", "pesq", "prometheus-client"]
 
     REFERENCES_DIR = PropertyDescriptor(
         name="References Directory",
@@ -60,18 +60,23 @@ class ScoreSpeechQuality(FlowFileTransform):
         return [self.SUCCESS, self.NO_REFERENCE]
 
     def onScheduled(self, context):
+        metrics.configure(type(self).__name__)
         self.thresholds = speech_quality.QualityThresholds.parse(context.getProperty(self.THRESHOLDS).getValue())
+
+    def onStopped(self, context):
+        metrics.flush()
 
     def transform(self, context, flowfile):
         mode = context.getProperty(self.MODE).getValue()
         try:
-            result = flow_steps.score_speech_quality(
-                flowfile.getContentsAsBytes(),
-                dict(flowfile.getAttributes()),
-                references_dir=Path(context.getProperty(self.REFERENCES_DIR).getValue()),
-                mode=None if mode == "auto" else mode,
-                thresholds=self.thresholds,
-            )
+            with metrics.time_stage("pesq"):
+                result = flow_steps.score_speech_quality(
+                    flowfile.getContentsAsBytes(),
+                    dict(flowfile.getAttributes()),
+                    references_dir=Path(context.getProperty(self.REFERENCES_DIR).getValue()),
+                    mode=None if mode == "auto" else mode,
+                    thresholds=self.thresholds,
+                )
         except Exception as error:  # every failure leaves with a reason, never as a bare exception
             return FlowFileTransformResult("failure", attributes=failure_attributes(error))
         return FlowFileTransformResult(result.route, attributes=result.attributes)
