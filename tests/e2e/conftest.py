@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from pipeline import Pipeline, start_pipeline, stop_pipeline
+from postgres import find_bindir, shared_cluster
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -16,7 +17,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    instance = start_pipeline(tmp_path_factory.mktemp("pipeline-data"))
+    """The main instance keeps its results table and fingerprint index in a real PostgreSQL (several
+    NiFi Python processes write to it at once); the secure-profile instance uses the SQLite default."""
+    extra = {}
+    if find_bindir() is not None:
+        extra["RESULTS_DATABASE_URL"] = shared_cluster().create_database("pipeline_e2e")
+    instance = start_pipeline(tmp_path_factory.mktemp("pipeline-data"), **extra)
     try:
         yield instance
     finally:
