@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from pipelinectl import flow, nifi_instance, nifi_security, prometheus, setup
+from pipelinectl import flow, nifi_instance, nifi_security, prometheus, serving, setup
 from pipelinectl.process_files import read_pid, write_pid
 from pipelinectl.settings import Settings, load
 
@@ -35,6 +35,8 @@ def entry_points(settings: Settings) -> list[tuple[str, str]]:
         ("Quarantine folder", str(settings.quarantine_dir)),
         ("PESQ references", str(settings.references_dir)),
         ("Catalog folder", str(settings.catalog_dir)),
+        ("Model server", f"gRPC 127.0.0.1:{settings.serving_grpc_port}, metrics {serving.rest_url(settings)}"
+                         "/monitoring/prometheus/metrics"),
         ("Prometheus", f"http://127.0.0.1:{settings.prometheus_port}/"),
         ("Pushgateway", f"http://127.0.0.1:{settings.pushgateway_port}/"),
         ("Logs", str(settings.logs_dir)),
@@ -77,6 +79,10 @@ def bring_up(settings: Settings) -> dict[str, float]:
     """Start whatever is not running; return timings (seconds) of the steps that ran."""
     timings: dict[str, float] = {}
     timings["setup"] = setup.setup(settings)
+    started = time.monotonic()
+    if not serving.is_running(settings):
+        serving.start(settings)  # the TF Serving stand-in; ClassifyAudio holds files until it answers
+    timings["model_server_up"] = time.monotonic() - started
     started = time.monotonic()
     if not nifi_instance.is_running(settings):
         nifi_instance.start(settings)

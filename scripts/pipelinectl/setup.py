@@ -6,7 +6,9 @@ import argparse
 import sys
 import time
 
-from pipelinectl import nifi_assembly, wheelhouse
+from audio_pipeline import tfserving_proto
+
+from pipelinectl import nifi_assembly, serving, wheelhouse
 from pipelinectl.settings import Settings, load
 
 
@@ -17,10 +19,13 @@ def ensure_data_dirs(settings: Settings) -> None:
 
 
 def setup(settings: Settings, *, for_tests: bool = False) -> float:
-    """Assemble NiFi, build the processors' wheelhouse, create the data dirs; return seconds taken."""
+    """Assemble NiFi, build the processors' wheelhouse and gRPC stubs, create the model server's
+    environment and the data dirs; return seconds taken."""
     started = time.monotonic()
     nifi_assembly.assemble()
     wheelhouse.ensure()
+    tfserving_proto.ensure_stubs()
+    serving.install_venv()
     if not for_tests:
         ensure_data_dirs(settings)
     return time.monotonic() - started

@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 
-from pipelinectl import nifi_instance, prometheus
+from pipelinectl import nifi_instance, prometheus, serving
 from pipelinectl.process_files import read_pid, remove_pid
 from pipelinectl.run import TOKEN_REFRESHER
 from pipelinectl.settings import load
@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     remove_pid(settings, TOKEN_REFRESHER)
     prometheus.stop_all(settings)
     stopped = nifi_instance.stop(settings)
+    serving.stop(settings)
     print("NiFi stopped." if stopped else "NiFi was not running.")
     return 0
 

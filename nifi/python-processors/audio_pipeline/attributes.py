@@ -34,6 +34,7 @@ CLASS_SCORES = "audio.class.scores"
 CLASS_SEGMENTS = "audio.class.segments"
 MODEL_NAME = "audio.model.name"
 MODEL_VERSION = "audio.model.version"
+RETRY_REASON = "audio.retry.reason"  # why the file is waiting on the retry route (empty once classified)
 
 CATALOG_TRACK_ID = "audio.catalog.track.id"  # set when a catalog/ file was registered
 CATALOG_HASHES = "audio.catalog.hashes"

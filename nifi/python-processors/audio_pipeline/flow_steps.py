@@ -15,13 +15,16 @@ from audio_pipeline import attributes as attr
 from audio_pipeline import chromaprint, decoding, levels, metrics
 from audio_pipeline.errors import InvalidReferenceError
 
-if TYPE_CHECKING:  # pesq (via speech_quality) is only installed for ScoreSpeechQuality: imported where used
+if TYPE_CHECKING:  # pesq (speech_quality) and grpc (classification) are imported where used: only the
+    # processors that need them install them
+    from audio_pipeline.classification import ServingClient, Windowing
     from audio_pipeline.fingerprint_index import FingerprintIndex
     from audio_pipeline.results_store import ResultsStore
     from audio_pipeline.speech_quality import QualityThresholds
 
 SUCCESS = "success"
 NO_REFERENCE = "no reference"
+RETRY = "retry"
 
 
 @dataclass(frozen=True)
@@ -117,3 +120,20 @@ def record_outcome(attributes: Mapping[str, str], status: str, *, store: Results
     row = store.record(dict(attributes), status, attributes.get(attr.ERROR) or None)
     metrics.record_result(attributes, OUTCOME_STATUSES[status])
     return StepResult(attributes={attr.STATUS: row.status})
+
+
+def classify(content: bytes, *, client: ServingClient, windowing: Windowing) -> StepResult:
+    """Class of the whole file from TF Serving (over gRPC), aggregated from per-window predictions.
+
+    While the model server is unreachable or overloaded the file takes the `retry` route with the
+    reason, so the flow can hold it and try again later; nothing is failed or lost.
+    """
+    from audio_pipeline import classification
+    from audio_pipeline.errors import ServingUnavailableError
+
+    samples, rate = decoding.read_analysis_wav(content)
+    try:
+        result = classification.classify(samples, client, sample_rate=rate, windowing=windowing)
+    except ServingUnavailableError as error:
+        return StepResult(attributes={attr.RETRY_REASON: f"{error.status}: {error.detail}"[:500]}, route=RETRY)
+    return StepResult(attributes=result.to_attributes() | {attr.RETRY_REASON: ""})
