@@ -233,3 +233,14 @@ def test_concurrent_duplicate_checks_let_one_through(db_url: str) -> None:
     assert len(firsts) == 1
     assert {earlier for _, earlier, _ in out if earlier is not None} == {f"copy-{firsts[0]}.wav"}
     index.close()
+
+
+def test_statistics_refresh_as_the_catalog_grows(db_url: str) -> None:
+    index = FingerprintIndex(Database(db_url))
+    index._refresh_statistics(15)
+    index._refresh_statistics(16)  # a milestone: VACUUM ANALYZE on PostgreSQL, nothing on SQLite
+    if index.db.dialect == "postgresql":
+        vacuumed = index.db.read(lambda cur: cur.execute(
+            "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'fp_landmarks'").fetchone())
+        assert vacuumed == (True,)
+    index.close()

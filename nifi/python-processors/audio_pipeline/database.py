@@ -209,6 +209,17 @@ class Database:
             return True  # dropped connection, server restart
         return getattr(exc, "sqlstate", None) in ("40001", "40P01", "55P03")  # serialisation, deadlock, lock
 
+    def maintenance(self, sql: str) -> None:
+        """Run a statement outside any transaction (PostgreSQL VACUUM refuses to run inside one)."""
+        with self._lock:
+            try:
+                conn = self._connection()
+                conn.execute(sql)
+            except Exception as exc:
+                if not self._driver_error(exc):
+                    raise
+                raise DatabaseError(f"{redact(self.url)}: {exc}") from exc
+
     # ----------------------------------------------------------------------------- schema
 
     def ensure_schema(self, name: str, statements: Sequence[str]) -> None:
