@@ -392,3 +392,15 @@ def test_unreachable_server() -> None:
     with pytest.raises(ServingUnavailableError):
         client.predict(np.zeros((1, SR), np.float32))
     client.close()
+
+
+def test_ensure_stubs_regenerates_stale_stubs(stubs) -> None:
+    from audio_pipeline import tfserving_proto
+
+    pytest.importorskip("grpc_tools", reason="grpcio-tools (requirements/build.txt) generates the stubs")
+    assert tfserving_proto.stubs_current()
+    assert tfserving_proto.ensure_stubs() is False
+    tfserving_proto.STAMP_FILE.write_text("stale\n")
+    assert not tfserving_proto.stubs_current()
+    assert tfserving_proto.ensure_stubs() is True
+    assert tfserving_proto.stubs_current()

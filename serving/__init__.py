@@ -1,0 +1,1 @@
+"""Sound classifier: synthetic dataset, training, export for TF Serving, and a gRPC stand-in server."""
