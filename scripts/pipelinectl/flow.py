@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import requests
 from audio_pipeline import database
 
 from pipelinectl import nifi_instance, nifi_security
@@ -40,7 +41,7 @@ def parameter_values(settings: Settings) -> dict[str, str]:
         "references_dir": str(settings.references_dir),
         "catalog_dir": str(settings.catalog_dir),
         "ingest_http_port": str(settings.ingest_http_port),
-        "serving_grpc_address": f"127.0.0.1:{settings.serving_grpc_port}",
+        "serving_grpc_address": f"{settings.serving_host}:{settings.serving_grpc_port}",
         "results_database_url": settings.results_database_url
         or f"sqlite:///{database.default_sqlite_path(settings.data_dir)}",
     }
@@ -112,6 +113,15 @@ def read_flow(path: Path = FLOW_FILE) -> dict[str, Any]:
 
 
 def client(settings: Settings) -> NiFiClient:
+    if settings.nifi_url:  # a NiFi we did not start: log in with the given credentials if any
+        token = None
+        if settings.nifi_username:
+            response = requests.post(f"{settings.nifi_url}/nifi-api/access/token", verify=settings.nifi_tls_verify,
+                                     data={"username": settings.nifi_username, "password": settings.nifi_password},
+                                     timeout=30)
+            response.raise_for_status()
+            token = response.text.strip()
+        return NiFiClient(settings.nifi_url, verify=settings.nifi_tls_verify, token=token)
     base = nifi_instance.base_url(settings)
     token = nifi_security.login(base, settings) if settings.profile == "secure" else None
     return NiFiClient(base, verify=nifi_instance.tls_verify(settings), token=token)

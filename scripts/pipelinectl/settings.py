@@ -19,6 +19,12 @@ DEFAULTS: dict[str, str] = {
     "PUSHGATEWAY_PORT": "9091",
     "NIFI_HEAP": "1g",
     "RESULTS_DATABASE_URL": "",  # empty: SQLite in the data dir; postgresql://... to use PostgreSQL
+    "SERVING_HOST": "127.0.0.1",  # where ClassifyAudio finds the model server's gRPC port
+    # `scripts/flow` against a NiFi that scripts/run did not start (e.g. the compose deployer):
+    "NIFI_URL": "",  # empty: this data dir's own instance
+    "NIFI_USERNAME": "",
+    "NIFI_PASSWORD": "",
+    "NIFI_TLS_VERIFY": "true",  # false only for a self-signed NiFi on a private network
 }
 
 
@@ -34,6 +40,11 @@ class Settings:
     pushgateway_port: int
     nifi_heap: str
     results_database_url: str
+    serving_host: str
+    nifi_url: str
+    nifi_username: str
+    nifi_password: str
+    nifi_tls_verify: bool
 
     # Folders users and the flow share.
     @property
@@ -82,6 +93,7 @@ class Settings:
             "PUSHGATEWAY_PORT": str(self.pushgateway_port),
             "NIFI_HEAP": self.nifi_heap,
             "RESULTS_DATABASE_URL": self.results_database_url,
+            "SERVING_HOST": self.serving_host,
         }
 
     @property
@@ -111,4 +123,9 @@ def load(env: dict[str, str] | None = None) -> Settings:
         pushgateway_port=int(get("PUSHGATEWAY_PORT")),
         nifi_heap=get("NIFI_HEAP"),
         results_database_url=get("RESULTS_DATABASE_URL"),
+        serving_host=get("SERVING_HOST"),
+        nifi_url=get("NIFI_URL"),
+        nifi_username=get("NIFI_USERNAME"),
+        nifi_password=get("NIFI_PASSWORD"),
+        nifi_tls_verify=get("NIFI_TLS_VERIFY").lower() not in ("false", "0", "no"),
     )
