@@ -1,6 +1,6 @@
 """Real traffic through the flow, then every Grafana panel's query must return data from the real
 Prometheus (scraping NiFi, the Pushgateway fed by our processors, and the model server).
-Named to run last, after the other e2e tests have sent their traffic too."""
+Named to sort (and run) last, after the other e2e tests have sent their traffic too."""
 
 from __future__ import annotations
 
