@@ -100,9 +100,10 @@ def nifi_properties(settings: Settings, assembly: Path) -> dict[str, str]:
         "nifi.content.repository.implementation": "org.apache.nifi.controller.repository.FileSystemRepository",
         "nifi.content.claim.max.appendable.size": "50 KB",
         "nifi.content.repository.directory.default": "./content_repository",
-        "nifi.content.repository.archive.max.retention.period": "1 hour",
-        "nifi.content.repository.archive.max.usage.percentage": "50%",
-        "nifi.content.repository.archive.enabled": "true",
+        # No content archive: with it, NiFi holds every content write (ListenHTTP included) while the
+        # whole disk is fuller than the archive's usage percentage, even when the archive is empty.
+        "nifi.content.repository.archive.enabled": "false",
+        "nifi.content.repository.archive.max.usage.percentage": "90%",
         "nifi.provenance.repository.implementation": "org.apache.nifi.provenance.WriteAheadProvenanceRepository",
         "nifi.provenance.repository.directory.default": "./provenance_repository",
         "nifi.provenance.repository.max.storage.time": "1 day",

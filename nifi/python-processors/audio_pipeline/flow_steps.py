@@ -42,43 +42,50 @@ def decode(data: bytes, *, target_rate: int, max_duration_s: float) -> StepResul
     return StepResult(attributes=decoded.to_attributes() | measured.to_attributes(), content=content)
 
 
-def score_speech_quality(
-    content: bytes,
-    attributes: Mapping[str, str],
-    *,
-    references_dir: Path,
-    mode: str | None = None,
-    thresholds: QualityThresholds | None = None,
-) -> StepResult:
-    """PESQ of the analysis-form content against its reference, or the `no reference` route.
-
-    The reference is the one named by `audio.reference` (refused if path-like), else the file in
-    `references_dir` with the input's own name. The mode follows the original rate (`nb` below
-    16 kHz), so 8 kHz input is scored narrow-band at 8 kHz as the pesq package would score it.
-    """
+def find_reference(attributes: Mapping[str, str], references_dir: Path) -> Path | None:
+    """The PESQ reference of a file: the one named by `audio.reference` (refused if path-like), else
+    the file in `references_dir` with the input's own name; None when there is none."""
     from audio_pipeline import speech_quality
 
     explicit = attributes.get(attr.REFERENCE) or None
     try:
-        path = speech_quality.resolve_reference(explicit, references_dir, input_filename=attributes.get(attr.FILENAME))
+        return speech_quality.resolve_reference(explicit, references_dir, input_filename=attributes.get(attr.FILENAME))
     except InvalidReferenceError:
         if explicit is not None:
             raise
-        path = None  # the input's own name is not a usable file name: there is no default reference
-    if path is None:
-        return StepResult(attributes={}, route=NO_REFERENCE)
-    reference, reference_rate = speech_quality.load_reference(path)
+        return None  # the input's own name is not a usable file name: there is no default reference
+
+
+def score_speech_quality(
+    content: bytes,
+    attributes: Mapping[str, str],
+    *,
+    reference: Path,
+    mode: str | None = None,
+    thresholds: QualityThresholds | None = None,
+) -> StepResult:
+    """PESQ of the analysis-form content against `reference` (see `find_reference`).
+
+    The mode follows the original rate (`nb` below 16 kHz), so 8 kHz input is scored narrow-band at
+    8 kHz as the pesq package would score it.
+    """
+    from audio_pipeline import speech_quality
+
+    reference_samples, reference_rate = speech_quality.load_reference(reference)
     degraded, rate = decoding.read_analysis_wav(content)
     original_rate = int(attributes.get(attr.ORIGINAL_SAMPLE_RATE) or rate)
     chosen = mode or speech_quality.choose_mode(original_rate, reference_rate)
-    result = speech_quality.score(degraded, rate, reference, reference_rate, mode=chosen)
+    result = speech_quality.score(degraded, rate, reference_samples, reference_rate, mode=chosen)
     return StepResult(
-        attributes=speech_quality.result_attributes(result, path.name, thresholds or speech_quality.DEFAULT_THRESHOLDS)
+        attributes=speech_quality.result_attributes(
+            result, reference.name, thresholds or speech_quality.DEFAULT_THRESHOLDS
+        )
     )
 
 
-def fingerprint(content: bytes, attributes: Mapping[str, str], *, index: FingerprintIndex,
-                max_match_seconds: float = 120.0) -> StepResult:
+def fingerprint(
+    content: bytes, attributes: Mapping[str, str], *, index: FingerprintIndex, max_match_seconds: float = 120.0
+) -> StepResult:
     """Chromaprint identity and duplicate check, plus landmark match against the catalog.
 
     Files are remembered under `audio.output.name` (unique per FlowFile, stable on re-delivery), so
@@ -90,13 +97,15 @@ def fingerprint(content: bytes, attributes: Mapping[str, str], *, index: Fingerp
     name = attributes.get(attr.OUTPUT_NAME) or attributes.get(attr.FILENAME, "")
     duplicate_of = index.check_duplicate(identity.encoded, attributes.get(attr.SHA256, ""), name)
     match = index.match(samples[: int(max_match_seconds * rate)], rate)
-    return StepResult(attributes={
-        attr.FINGERPRINT_CHROMAPRINT: identity.encoded,
-        attr.DUPLICATE_OF: duplicate_of or "",
-        attr.FINGERPRINT_MATCH: match.track_id if match else "",
-        attr.FINGERPRINT_SCORE: f"{match.confidence:.3f}" if match else "0",
-        attr.FINGERPRINT_OFFSET_SECONDS: f"{match.offset_seconds:.2f}" if match else "",
-    })
+    return StepResult(
+        attributes={
+            attr.FINGERPRINT_CHROMAPRINT: identity.encoded,
+            attr.DUPLICATE_OF: duplicate_of or "",
+            attr.FINGERPRINT_MATCH: match.track_id if match else "",
+            attr.FINGERPRINT_SCORE: f"{match.confidence:.3f}" if match else "0",
+            attr.FINGERPRINT_OFFSET_SECONDS: f"{match.offset_seconds:.2f}" if match else "",
+        }
+    )
 
 
 def catalog_track_id(filename: str) -> str:

@@ -68,12 +68,18 @@ class ScoreSpeechQuality(FlowFileTransform):
 
     def transform(self, context, flowfile):
         mode = context.getProperty(self.MODE).getValue()
+        attributes = dict(flowfile.getAttributes())
         try:
+            reference = flow_steps.find_reference(
+                attributes, Path(context.getProperty(self.REFERENCES_DIR).getValue())
+            )
+            if reference is None:  # decided from attributes alone: the content is never read
+                return FlowFileTransformResult(flow_steps.NO_REFERENCE)
             with metrics.time_stage("pesq"):
                 result = flow_steps.score_speech_quality(
                     flowfile.getContentsAsBytes(),
-                    dict(flowfile.getAttributes()),
-                    references_dir=Path(context.getProperty(self.REFERENCES_DIR).getValue()),
+                    attributes,
+                    reference=reference,
                     mode=None if mode == "auto" else mode,
                     thresholds=self.thresholds,
                 )

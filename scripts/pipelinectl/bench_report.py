@@ -1,0 +1,299 @@
+"""Pure parts of the benchmark: percentiles, throughput figures, targets, the Markdown report, machine info."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100) with linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        return math.nan
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile must be within 0..100, not {q}")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def latency_summary(latencies_s: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99/max of latencies in seconds, plus their count."""
+    return {
+        "n": len(latencies_s),
+        "p50_s": percentile(latencies_s, 50),
+        "p95_s": percentile(latencies_s, 95),
+        "p99_s": percentile(latencies_s, 99),
+        "max_s": max(latencies_s) if latencies_s else math.nan,
+    }
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """One saturation run: `files` files holding `audio_s` seconds of audio finished in `wall_s` seconds."""
+
+    files: int
+    audio_s: float
+    wall_s: float
+    errors: int = 0  # files that ended in quarantine or with audio.error
+    missing: int = 0  # files without any outcome when the run gave up
+    duplicates: int = 0  # files with more than one outcome
+
+    @property
+    def audio_s_per_s(self) -> float:
+        return self.audio_s / self.wall_s if self.wall_s > 0 else math.nan
+
+    @property
+    def files_per_s(self) -> float:
+        return self.files / self.wall_s if self.wall_s > 0 else math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"audio_s_per_s": self.audio_s_per_s, "files_per_s": self.files_per_s}
+
+
+def combined(runs: Sequence[Throughput]) -> Throughput:
+    """Several runs as one workload: all their audio over all their time."""
+    return Throughput(
+        files=sum(r.files for r in runs),
+        audio_s=sum(r.audio_s for r in runs),
+        wall_s=sum(r.wall_s for r in runs),
+        errors=sum(r.errors for r in runs),
+        missing=sum(r.missing for r in runs),
+        duplicates=sum(r.duplicates for r in runs),
+    )
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float:
+    if numerator is None or denominator is None or not denominator or math.isnan(denominator):
+        return math.nan
+    return numerator / denominator
+
+
+def incremental_slopes(points: Sequence[tuple[float, float]]) -> list[float]:
+    """Extra seconds per extra audio second between consecutive clip lengths ((length, time) points)."""
+    ordered = sorted((s, t) for s, t in points if not math.isnan(t))
+    return [(t2 - t1) / (s2 - s1) for (s1, t1), (s2, t2) in pairwise(ordered) if s2 > s1]
+
+
+def linearity(points: Sequence[tuple[float, float]]) -> float:
+    """Largest over smallest incremental slope (1.0 = perfectly linear; growing slopes = super-linear).
+
+    Incremental, not time per audio second, so that a fixed per-file cost does not count as
+    non-linearity. Slopes ≤ 0 (noise between close lengths) are left out."""
+    slopes = [x for x in incremental_slopes(points) if x > 0]
+    return max(slopes) / min(slopes) if len(slopes) >= 2 else math.nan
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with NaN and infinities as None (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+# -- targets ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: str
+    value: str
+    met: bool | None  # None: not measured
+
+
+def verdict(target: str, value: float | None, ok: bool | None, fmt: str = "{:.2f}") -> Verdict:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return Verdict(target, "n/a", None)
+    return Verdict(target, fmt.format(value), ok)
+
+
+def targets(report: dict[str, Any]) -> list[Verdict]:
+    """The issue's targets, judged against the figures in `report` (reported, never asserted)."""
+    out: list[Verdict] = []
+    vs_base = report.get("ratio_nifi_to_baseline")
+    vs_esc = report.get("ratio_nifi_to_execute_stream_command")
+    out.append(verdict("NiFi ≥ 0.85 × plain-Python baseline (same workers)", vs_base,
+                       None if vs_base is None else vs_base >= 0.85))
+    out.append(verdict("NiFi ≥ 10 × ExecuteStreamCommand", vs_esc, None if vs_esc is None else vs_esc >= 10))
+    p99 = (report.get("latency", {}).get("50%") or {}).get("p99_s")
+    out.append(verdict("p99 latency ≤ 1 s at 50 % load (10 s clips)", p99, None if p99 is None else p99 <= 1.0,
+                       "{:.3f} s"))
+    lin = report.get("scaling_linearity")
+    out.append(verdict("time linear in clip length (max/min incremental s per audio s; ≤ 2 counts)", lin,
+                       None if lin is None else lin <= 2.0))
+    hour = report.get("one_hour_max_python_worker_rss_mb")
+    out.append(verdict("1 h file: every Python worker's peak RSS ≤ 1 GB", hour,
+                       None if hour is None else hour <= 1024, "{:.0f} MB"))
+    return out
+
+
+# -- Markdown ----------------------------------------------------------------------------------------
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub Markdown table; numbers right-aligned, columns padded for reading in a terminal."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    numeric = [any(_is_number(row[i]) for row in rows) and all(_is_number(row[i]) or row[i] is None for row in rows)
+               for i in range(len(headers))]
+    widths = [max([len(h), *(len(r[i]) for r in cells)], default=3) for i, h in enumerate(headers)]
+    widths = [max(w, 3) for w in widths]
+
+    def line(values: Sequence[str]) -> str:
+        padded = [v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths, strict=True))]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join(("-" * (w + 1) + ":") if numeric[i] else ("-" * (w + 2)) for i, w in enumerate(widths)) + "|"
+    return "\n".join([line(list(headers)), rule, *(line(r) for r in cells)])
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "n/a"
+        return f"{value:.3g}" if abs(value) < 10 else f"{value:,.1f}"
+    return str(value).replace("|", "\\|")
+
+
+def _mark(met: bool | None) -> str:
+    return "n/a" if met is None else ("met" if met else "MISSED")
+
+
+def render(report: dict[str, Any]) -> str:
+    """The whole report as Markdown (what ./scripts/bench prints)."""
+    parts = [f"# Benchmark {report.get('started_at', '')}", ""]
+    machine = report.get("machine", {})
+    parts.append(
+        f"Machine: {machine.get('cpu_model', '?')}, {machine.get('cores', '?')} cores, "
+        f"{machine.get('ram_gb', math.nan):.1f} GB RAM, load average at start {machine.get('load_average', '?')}. "
+        f"Python processors: {', '.join(report.get('python_processors', [])) or '?'}; the files pass through "
+        f"{', '.join(report.get('python_processors_used', [])) or '?'}: {report.get('workers') or '?'} worker "
+        f"processes. NiFi heap {report.get('nifi_heap', '?')}. "
+        "Steps the baseline runs: "
+        f"{', '.join(report.get('steps', [])) or '?'}."
+    )
+    overrides = report.get("nifi_property_overrides") or {}
+    if overrides:
+        parts.append("nifi.properties overrides for this run: " + ", ".join(f"{k}={v}" for k, v in overrides.items())
+                     + ".")
+    throttled = report.get("nifi_throttled_writes") or 0
+    if throttled:
+        parts.append(f"**Warning: NiFi held back content writes {throttled} times during this run** because its "
+                     "content archive counts against nifi.content.repository.archive.max.usage.percentage of a "
+                     "disk that is fuller than that: the NiFi figures measure the disk, not the flow. Free disk "
+                     "space or rerun with --nifi-property nifi.content.repository.archive.max.usage.percentage=95%.")
+    unlisted = report.get("steps_unlisted") or []
+    if unlisted:
+        parts.append("Steps in flow_steps the benchmark's list does not name (not run without NiFi): "
+                     + ", ".join(unlisted) + ".")
+    skipped = report.get("steps_skipped") or {}
+    if skipped:
+        parts.append("Steps in flow_steps the baseline could not run: "
+                     + "; ".join(f"{k} ({v})" for k, v in skipped.items()) + ".")
+    parts.append("")
+
+    throughput = report.get("throughput") or {}
+    if throughput:
+        parts += ["## Throughput at saturation", ""]
+        rows = []
+        for set_name, by_way in throughput.items():
+            for way, figures in by_way.items():
+                rows.append([set_name, way, figures["files"], figures["audio_s_per_s"], figures["files_per_s"],
+                             figures["wall_s"], figures["errors"] + figures["missing"] + figures["duplicates"]])
+        parts.append(markdown_table(
+            ["clips", "way", "files", "audio s / s", "files / s", "wall s", "lost/dup/errors"], rows))
+        parts += ["", markdown_table(["ratio (combined workload)", "value"], [
+            ["NiFi / plain-Python baseline", report.get("ratio_nifi_to_baseline")],
+            ["NiFi / ExecuteStreamCommand", report.get("ratio_nifi_to_execute_stream_command")],
+        ]), ""]
+
+    latency = report.get("latency") or {}
+    if latency:
+        parts += [f"## Latency, POST accepted → result written ({report.get('latency_clips', '')})", ""]
+        rows = [[load, f["rate_files_per_s"], f["n"], f["p50_s"], f["p95_s"], f["p99_s"], f["max_s"],
+                 f.get("late_sends", 0)] for load, f in latency.items()]
+        parts += [markdown_table(["load", "files / s offered", "files", "p50 s", "p95 s", "p99 s", "max s",
+                                  "sends > 100 ms late"], rows), ""]
+
+    scaling = report.get("scaling") or []
+    if scaling:
+        parts += ["## Scaling with clip length (one file at a time)", ""]
+        rows = [[s["label"], s["files"], s["nifi_s"], s["nifi_s_per_audio_s"], s["baseline_s"],
+                 s.get("baseline_process_s"), s["baseline_peak_rss_mb"], s["jvm_peak_rss_mb"],
+                 s["python_worker_peak_rss_mb"], s["python_worker_peak_name"]] for s in scaling]
+        parts += [markdown_table(["clip", "files", "NiFi s", "NiFi s per audio s", "plain Python steps s",
+                                  "plain Python process s", "plain Python peak RSS MB", "NiFi JVM peak RSS MB",
+                                  "max Python worker peak RSS MB", "that worker"], rows),
+                  "", "NiFi s: median, from the start of the POST (upload included) to the result file. Plain "
+                  "Python: the same steps in a fresh process (the ExecuteStreamCommand worker script).", ""]
+        failed = [f"{s['label']}: {', '.join(s['errors'])}" for s in scaling if s.get("errors")]
+        if failed:
+            parts += ["**Files that did not end as a clean result:** " + "; ".join(failed)
+                      + " (see the instance's logs/nifi/nifi-app.log).", ""]
+
+    fingerprint = report.get("fingerprint")
+    if fingerprint is not None:
+        parts += ["## Fingerprint query time", ""]
+        if isinstance(fingerprint, str):
+            parts += [fingerprint, ""]
+        else:
+            rows = [[int(size), f["p50_ms"], f["p95_ms"], f["queries"]] for size, f in fingerprint.items()]
+            parts += [markdown_table(["catalog tracks", "p50 ms", "p95 ms", "queries"], rows), ""]
+
+    verdicts = targets(report)
+    parts += ["## Targets (reported, not asserted)", ""]
+    parts += [markdown_table(["target", "measured", "verdict"], [[v.target, v.value, _mark(v.met)] for v in verdicts])]
+    return "\n".join(parts) + "\n"
+
+
+# -- machine ----------------------------------------------------------------------------------------
+
+
+def cpu_model(cpuinfo: str) -> str:
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("model name", "Hardware", "Processor") and value.strip():
+            return value.strip()
+    return platform.processor() or platform.machine()
+
+
+def machine_info() -> dict[str, Any]:
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        cpuinfo = ""
+    try:
+        import psutil
+
+        ram = psutil.virtual_memory().total
+    except ImportError:  # pragma: no cover - psutil is pinned in requirements/dev.txt
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {
+        "cpu_model": cpu_model(cpuinfo),
+        "cores": os.cpu_count(),
+        "ram_gb": ram / 2**30,
+        "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
