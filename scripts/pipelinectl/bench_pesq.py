@@ -23,7 +23,10 @@ from pesq import pesq
 VOICES = ("en-us", "en-gb", "de", "fr", "es")
 TEXT = "The quick brown fox jumps over the lazy dog. Please call me back at five thirty this afternoon."
 DEGRADATIONS = {
-    "noise": ["-filter_complex", "anoisesrc=color=white:amplitude=0.02:seed=3[n];[0:a][n]amix=inputs=2:duration=first:normalize=0"],
+    "noise": [
+        "-filter_complex",
+        "anoisesrc=color=white:amplitude=0.02:seed=3[n];[0:a][n]amix=inputs=2:duration=first:normalize=0",
+    ],
     "lowpass": ["-af", "highpass=f=300,lowpass=f=3400"],
     "mp3-24k": None,  # codec round trip, handled below
     "quiet": ["-af", "volume=0.2"],
