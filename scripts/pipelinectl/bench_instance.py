@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelinectl import flow
-from pipelinectl.process_files import read_pid
+from pipelinectl import flow, nifi_instance
 from pipelinectl.settings import REPO_ROOT, Settings, load
 
 PORT_SETTINGS = ("NIFI_HTTP_PORT", "INGEST_HTTP_PORT", "SERVING_GRPC_PORT", "SERVING_REST_PORT",
@@ -42,7 +41,7 @@ class Instance:
 
     @property
     def java_pid(self) -> int | None:
-        return read_pid(self.settings, "nifi")
+        return nifi_instance.pid(self.settings)
 
     @property
     def app_log(self) -> Path:
@@ -86,7 +85,7 @@ def start_private(data_dir: Path, properties: dict[str, str], log: Any = print) 
     env.update({name: str(free_port()) for name in PORT_SETTINGS})
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = load(env)
-    if read_pid(settings, "nifi") is not None:  # left running (--keep-instance): restart on the new ports
+    if nifi_instance.pid(settings) is not None:  # left running (--keep-instance): restart on the new ports
         stop_data_dir(data_dir)
     started = time.monotonic()
     command = [sys.executable, "-m", "pipelinectl.bench_instance", "run"]

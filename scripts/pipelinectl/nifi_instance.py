@@ -13,7 +13,6 @@ import hashlib
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -23,12 +22,13 @@ from pathlib import Path
 import requests
 
 from pipelinectl import nifi_assembly, nifi_security, wheelhouse
-from pipelinectl.process_files import read_pid, remove_pid, write_pid
+from pipelinectl.process_files import read_pid, remove_pid, terminate, write_pid
 from pipelinectl.settings import REPO_ROOT, Settings
 
 CONF_TEMPLATES = REPO_ROOT / "nifi" / "runtime" / "conf"
 PROCESSORS_DIR = REPO_ROOT / "nifi" / "python-processors"
 PID_NAME = "nifi"
+IDENTITY = {"comm": "java", "cmdline_marker": "org.apache.nifi.NiFi"}
 
 
 def java_home() -> Path:
@@ -218,15 +218,20 @@ def _environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+def pid(settings: Settings) -> int | None:
+    """The pid of this data dir's running NiFi, or None."""
+    return read_pid(settings, PID_NAME, **IDENTITY)
+
+
 def is_running(settings: Settings) -> bool:
-    return read_pid(settings, PID_NAME) is not None
+    return pid(settings) is not None
 
 
 def start(settings: Settings) -> int:
     """Start NiFi in the background (no-op when already running); return its pid."""
-    pid = read_pid(settings, PID_NAME)
-    if pid is not None:
-        return pid
+    running = pid(settings)
+    if running is not None:
+        return running
     for port in (settings.nifi_http_port, settings.ingest_http_port):
         if not _port_is_free(port):
             raise RuntimeError(f"port {port} is in use by another program: set NIFI_HTTP_PORT / INGEST_HTTP_PORT")
@@ -269,7 +274,7 @@ def wait_until_up(settings: Settings, timeout: float = 600.0) -> None:
     deadline = time.monotonic() + timeout
     url = f"{base_url(settings)}/nifi-api/flow/about"
     while time.monotonic() < deadline:
-        if read_pid(settings, PID_NAME) is None:
+        if pid(settings) is None:
             raise RuntimeError(f"NiFi exited during start; see {settings.logs_dir / 'nifi'}/nifi-app.log")
         try:  # 401 in the secure profile: the API answers, it just wants a login
             if requests.get(url, timeout=5, verify=tls_verify(settings)).status_code in (200, 401):
@@ -282,14 +287,10 @@ def wait_until_up(settings: Settings, timeout: float = 600.0) -> None:
 
 def stop(settings: Settings, timeout: float = 90.0) -> bool:
     """Stop NiFi gracefully (SIGTERM runs its shutdown hook), killing it after `timeout`."""
-    pid = read_pid(settings, PID_NAME)
-    if pid is None:
+    running = pid(settings)
+    if running is None:
         return False
-    os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and read_pid(settings, PID_NAME) is not None:
-        time.sleep(0.5)
-    if read_pid(settings, PID_NAME) is not None:
-        os.killpg(pid, signal.SIGKILL)
+    # The group: NiFi's Python worker processes go too.
+    terminate(running, lambda: pid(settings) is not None, timeout=timeout, group=True)
     remove_pid(settings, PID_NAME)
     return True

@@ -1,8 +1,16 @@
-"""Pid files for the background services scripts/run starts, under $PIPELINE_DATA_DIR/state/run."""
+"""Background services scripts/run starts: pid files, "is it really still our process", stopping.
+
+One place for what NiFi, Prometheus, the Pushgateway, the model server and the token refresher
+all need. A pid only counts while the process lives, is not a zombie, and is the program we started
+(a recycled pid is not ours).
+"""
 
 from __future__ import annotations
 
 import os
+import signal
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pipelinectl.settings import Settings
@@ -12,37 +20,83 @@ def pid_path(settings: Settings, name: str) -> Path:
     return settings.state_dir / "run" / f"{name}.pid"
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int, *, comm: str | None = None, cmdline_marker: str | None = None) -> bool:
+    """True if `pid` runs, is not a zombie, and (when given) its kernel `comm` (first 15 characters of
+    the program name) is `comm` or its command line contains `cmdline_marker`.
+
+    Right after exec the command line can still read empty: the `comm` check alone decides then.
+    """
+    proc = Path(f"/proc/{pid}")
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = (proc / "stat").read_text(encoding="utf-8", errors="replace")
+        cmdline = (proc / "cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
         return False
-    except PermissionError:
-        return True
-    try:  # an exited child its parent has not reaped yet is not running
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state != "Z"
+    if stat[stat.rindex(")") + 1 :].split()[0] in ("Z", "X"):
+        return False
+    own_comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+    if comm is not None and own_comm != os.path.basename(comm)[:15]:
+        return False
+    if cmdline_marker is not None and cmdline:
+        return cmdline_marker.encode() in cmdline
+    return True
 
 
-def read_pid(settings: Settings, name: str) -> int | None:
-    """The pid of a running service, or None (a stale pid file is removed)."""
-    path = pid_path(settings, name)
+def running_pid(path: Path, **identity: str) -> int | None:
+    """The pid in `path` if that process is alive and matches `identity` (see process_alive)."""
     try:
-        pid = int(path.read_text().strip())
+        pid = int(path.read_text(encoding="utf-8").strip())
     except (OSError, ValueError):
         return None
-    if _alive(pid):
-        return pid
-    path.unlink(missing_ok=True)
-    return None
+    return pid if process_alive(pid, **identity) else None
+
+
+def write_pid_file(path: Path, pid: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(f"{pid}\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def terminate(pid: int, alive: Callable[[], bool], *, timeout: float, group: bool = False) -> None:
+    """SIGTERM (the whole process group with `group`), then SIGKILL after `timeout`; reaps our children."""
+    kill = os.killpg if group else os.kill
+    try:
+        kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while alive() and time.monotonic() < deadline:
+        _reap(pid)
+        time.sleep(0.05)
+    if alive():
+        try:
+            kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        while alive():
+            _reap(pid)
+            time.sleep(0.05)
+    _reap(pid)
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status if `pid` is our own child (no zombies in tests)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+# Settings-based shortcuts for services whose pid file lives in state/run/<name>.pid.
+
+
+def read_pid(settings: Settings, name: str, **identity: str) -> int | None:
+    return running_pid(pid_path(settings, name), **identity)
 
 
 def write_pid(settings: Settings, name: str, pid: int) -> None:
-    path = pid_path(settings, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"{pid}\n")
+    write_pid_file(pid_path(settings, name), pid)
 
 
 def remove_pid(settings: Settings, name: str) -> None:

@@ -16,7 +16,6 @@ import contextlib
 import json
 import os
 import re
-import signal
 import socket
 import ssl
 import string
@@ -31,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelinectl import process_files
 from pipelinectl import settings as settings_mod
 from pipelinectl.settings import REPO_ROOT, Settings
 
@@ -199,38 +199,13 @@ def _command(name: str, settings: Settings) -> list[str]:
     ]
 
 
-def _read_pid(pid_file: Path) -> int | None:
-    try:
-        return int(pid_file.read_text(encoding="utf-8").strip())
-    except (FileNotFoundError, ValueError):
-        return None
-
-
-def _pid_alive(pid: int, binary: str) -> bool:
-    """True if `pid` is a live process running `binary` (guards against recycled pids).
-
-    Compares the kernel's `comm` (set at exec, at most 15 characters): right after exec the
-    process's cmdline can still read empty.
-    """
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return False
-    comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-    state = stat[stat.rindex(")") + 1 :].split()[0]
-    return state not in ("Z", "X") and comm == os.path.basename(binary)[:15]
-
-
 def _binary(name: str) -> str:
     return PROMETHEUS_BIN if name == "prometheus" else PUSHGATEWAY_BIN
 
 
 def pid_of(name: str, settings: Settings) -> int | None:
     """Pid of the running service, or None (stale pid files do not count)."""
-    pid = _read_pid(paths(name, settings).pid_file)
-    if pid is not None and _pid_alive(pid, _binary(name)):
-        return pid
-    return None
+    return process_files.running_pid(paths(name, settings).pid_file, comm=_binary(name))
 
 
 def is_running(name: str, settings: Settings) -> bool:
@@ -290,7 +265,7 @@ def start(name: str, settings: Settings, *, timeout: float = 30.0, **render_opti
             cwd=service.data_dir,
             start_new_session=True,  # survives the caller; stopped through the pid file
         )
-    _atomic_write(service.pid_file, f"{process.pid}\n")
+    process_files.write_pid_file(service.pid_file, process.pid)
     try:
         wait_ready(name, settings, timeout)
     except RuntimeError:
@@ -306,27 +281,9 @@ def stop(name: str, settings: Settings, *, timeout: float = 15.0) -> bool:
     if pid is None:
         service.pid_file.unlink(missing_ok=True)
         return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _pid_alive(pid, _binary(name)):
-        _reap(pid)
-        time.sleep(0.05)
-    if _pid_alive(pid, _binary(name)):
-        os.kill(pid, signal.SIGKILL)
-        while _pid_alive(pid, _binary(name)):
-            _reap(pid)
-            time.sleep(0.05)
-    _reap(pid)
+    process_files.terminate(pid, lambda: pid_of(name, settings) is not None, timeout=timeout)
     service.pid_file.unlink(missing_ok=True)
     return True
-
-
-def _reap(pid: int) -> None:
-    """Collect the exit status if `pid` is our own child (avoids zombies in tests)."""
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def start_all(settings: Settings, *, timeout: float = 30.0, **render_options: str) -> None:

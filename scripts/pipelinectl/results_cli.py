@@ -1,6 +1,6 @@
 """`./scripts/results`: list and filter recent pipeline results in a terminal table.
 
-    results [-n 20] [--status ok|quarantined] [--source folder|http] [--since 2h|2024-05-01T10:00]
+    results [-n 20] [--status ok|quarantined] [--source folder|http|catalog] [--since 2h|2024-05-01T10:00]
             [--name '*.mp3'] [--json]
 
 Reads the same database the flow writes: RESULTS_DATABASE_URL, or SQLite in the data dir.

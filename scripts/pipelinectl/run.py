@@ -15,6 +15,7 @@ from pipelinectl.process_files import read_pid, write_pid
 from pipelinectl.settings import Settings, load
 
 TOKEN_REFRESHER = "nifi-token-refresher"
+REFRESHER_IDENTITY = {"cmdline_marker": "nifi-token"}
 TOKEN_REFRESH_SECONDS = 3600  # NiFi tokens of our single-user login last 8 h
 
 
@@ -45,7 +46,7 @@ def entry_points(settings: Settings) -> list[tuple[str, str]]:
 
 def start_token_refresher(settings: Settings) -> None:
     """Secure profile: keep a fresh NiFi bearer token in the file Prometheus scrapes NiFi with."""
-    if read_pid(settings, TOKEN_REFRESHER) is not None:
+    if read_pid(settings, TOKEN_REFRESHER, **REFRESHER_IDENTITY) is not None:
         return
     creds = nifi_security.ensure_credentials(settings)
     out = prometheus.nifi_token_file(settings)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from pipelinectl import process_files
 from pipelinectl import settings as settings_mod
 from pipelinectl.settings import REPO_ROOT, Settings
 
@@ -84,33 +84,9 @@ def install_venv(venv: Path = VENV_DIR, python: str = sys.executable, force: boo
     return venv
 
 
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text(encoding="utf-8").strip())
-    except (FileNotFoundError, ValueError):
-        return None
-
-
-def _pid_alive(pid: int) -> bool:
-    """True if `pid` is a live stand-in process (guards against recycled pids)."""
-    proc = Path(f"/proc/{pid}")
-    try:
-        stat = (proc / "stat").read_text(encoding="utf-8", errors="replace")
-        cmdline = (proc / "cmdline").read_bytes()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return False
-    state = stat[stat.rindex(")") + 1 :].split()[0]
-    if state in ("Z", "X"):
-        return False
-    comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-    # Right after exec the command line can still read empty: then the comm must at least be Python.
-    return MARKER.encode() in cmdline if cmdline else comm.startswith("python")
-
-
 def pid_of(settings: Settings) -> int | None:
     """Pid of the running stand-in, or None (stale pid files do not count)."""
-    pid = _read_pid(pid_file(settings))
-    return pid if pid is not None and _pid_alive(pid) else None
+    return process_files.running_pid(pid_file(settings), cmdline_marker=MARKER)
 
 
 def is_running(settings: Settings) -> bool:
@@ -176,9 +152,7 @@ def start(settings: Settings, *, timeout: float = 120.0, python: Path | None = N
             env=env,
             start_new_session=True,
         )
-    tmp = pid_file(settings).with_suffix(".tmp")
-    tmp.write_text(f"{process.pid}\n", encoding="utf-8")
-    tmp.replace(pid_file(settings))
+    process_files.write_pid_file(pid_file(settings), process.pid)
     try:
         wait_ready(settings, timeout)
     except RuntimeError:
@@ -193,26 +167,9 @@ def stop(settings: Settings, *, timeout: float = 15.0) -> bool:
     if pid is None:
         pid_file(settings).unlink(missing_ok=True)
         return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _pid_alive(pid):
-        _reap(pid)
-        time.sleep(0.05)
-    if _pid_alive(pid):
-        os.kill(pid, signal.SIGKILL)
-        while _pid_alive(pid):
-            _reap(pid)
-            time.sleep(0.05)
-    _reap(pid)
+    process_files.terminate(pid, lambda: pid_of(settings) is not None, timeout=timeout)
     pid_file(settings).unlink(missing_ok=True)
     return True
-
-
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 
 from pipelinectl import nifi_instance, prometheus, serving
-from pipelinectl.process_files import read_pid, remove_pid
-from pipelinectl.run import TOKEN_REFRESHER
+from pipelinectl.process_files import read_pid, remove_pid, terminate
+from pipelinectl.run import REFRESHER_IDENTITY, TOKEN_REFRESHER
 from pipelinectl.settings import load
 
 
 def main(argv: list[str] | None = None) -> int:
     settings = load()
-    refresher = read_pid(settings, TOKEN_REFRESHER)
+    refresher = read_pid(settings, TOKEN_REFRESHER, **REFRESHER_IDENTITY)
     if refresher is not None:
-        os.kill(refresher, signal.SIGTERM)
+        terminate(refresher, lambda: read_pid(settings, TOKEN_REFRESHER, **REFRESHER_IDENTITY) is not None, timeout=10)
     remove_pid(settings, TOKEN_REFRESHER)
     prometheus.stop_all(settings)
     stopped = nifi_instance.stop(settings)

@@ -22,7 +22,7 @@ from audio_pipeline.database import Cursor, Database, open_database, utc_now
 UUID = "uuid"
 
 STATUSES = ("ok", "quarantined")
-SOURCES = ("folder", "http")
+SOURCES = ("folder", "http", "catalog")  # audio.source values (catalog: a catalog file that failed)
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS results (
