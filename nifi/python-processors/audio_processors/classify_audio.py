@@ -11,6 +11,8 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
+from audio_processors.py4j_bridge import use_fast_content_transfer
+
 
 class ClassifyAudio(FlowFileTransform):
     class Java:
@@ -74,6 +76,7 @@ class ClassifyAudio(FlowFileTransform):
 
     def __init__(self, **kwargs):
         super().__init__()
+        use_fast_content_transfer()
         self.client = None
 
     def getPropertyDescriptors(self):

@@ -11,6 +11,8 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators, TimeUnit
 from nifiapi.relationship import Relationship
 
+from audio_processors.py4j_bridge import use_fast_content_transfer
+
 
 class DecodeAudio(FlowFileTransform):
     class Java:
@@ -44,6 +46,7 @@ class DecodeAudio(FlowFileTransform):
 
     def __init__(self, **kwargs):
         super().__init__()
+        use_fast_content_transfer()
 
     def getPropertyDescriptors(self):
         return [self.TARGET_RATE, self.MAX_DURATION]

@@ -12,6 +12,8 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
+from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_transfer
+
 
 class FingerprintAudio(FlowFileTransform):
     class Java:
@@ -44,6 +46,7 @@ class FingerprintAudio(FlowFileTransform):
 
     def __init__(self, **kwargs):
         super().__init__()
+        use_fast_content_transfer()
         self.index = None
 
     def getPropertyDescriptors(self):
@@ -67,7 +70,7 @@ class FingerprintAudio(FlowFileTransform):
             with metrics.time_stage("fingerprint"):
                 result = flow_steps.fingerprint(
                     flowfile.getContentsAsBytes(),
-                    dict(flowfile.getAttributes()),
+                    FlowFileAttributes(flowfile),
                     index=self.index,
                     max_match_seconds=float(context.getProperty(self.MAX_MATCH_SECONDS).asInteger()),
                 )

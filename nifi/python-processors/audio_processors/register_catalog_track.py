@@ -12,6 +12,8 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
+from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_transfer
+
 
 class RegisterCatalogTrack(FlowFileTransform):
     class Java:
@@ -36,6 +38,7 @@ class RegisterCatalogTrack(FlowFileTransform):
 
     def __init__(self, **kwargs):
         super().__init__()
+        use_fast_content_transfer()
         self.index = None
 
     def getPropertyDescriptors(self):
@@ -55,7 +58,7 @@ class RegisterCatalogTrack(FlowFileTransform):
     def transform(self, context, flowfile):
         try:
             result = flow_steps.register_catalog_track(
-                flowfile.getContentsAsBytes(), dict(flowfile.getAttributes()), index=self.index
+                flowfile.getContentsAsBytes(), FlowFileAttributes(flowfile), index=self.index
             )
         except Exception as error:  # every failure leaves with a reason, never as a bare exception
             return FlowFileTransformResult("failure", attributes=failure_attributes(error))

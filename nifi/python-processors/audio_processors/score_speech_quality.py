@@ -11,6 +11,8 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
+from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_transfer
+
 
 class ScoreSpeechQuality(FlowFileTransform):
     class Java:
@@ -52,6 +54,7 @@ class ScoreSpeechQuality(FlowFileTransform):
 
     def __init__(self, **kwargs):
         super().__init__()
+        use_fast_content_transfer()
 
     def getPropertyDescriptors(self):
         return [self.REFERENCES_DIR, self.MODE, self.THRESHOLDS]
@@ -68,7 +71,7 @@ class ScoreSpeechQuality(FlowFileTransform):
 
     def transform(self, context, flowfile):
         mode = context.getProperty(self.MODE).getValue()
-        attributes = dict(flowfile.getAttributes())
+        attributes = FlowFileAttributes(flowfile)
         try:
             reference = flow_steps.find_reference(
                 attributes, Path(context.getProperty(self.REFERENCES_DIR).getValue())

@@ -1,0 +1,73 @@
+"""The processors' py4j bridge: content decoding and on-demand attributes (no JVM needed)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from py4j import protocol
+
+from audio_processors import py4j_bridge
+
+
+@pytest.fixture
+def fast_bytes():
+    original = protocol.OUTPUT_CONVERTER[protocol.BYTES_TYPE]
+    py4j_bridge.use_fast_content_transfer()
+    yield
+    protocol.OUTPUT_CONVERTER[protocol.BYTES_TYPE] = original
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 1000, 640_044])
+def test_byte_answers_decode_to_the_same_bytes_as_py4j(fast_bytes, size: int) -> None:
+    data = os.urandom(size)
+    encoded = protocol.encode_bytearray(data)  # what the JVM side sends: base64 text
+    expected = bytes(protocol.decode_bytearray(encoded))  # py4j's own (slow) decoder
+    answer = protocol.get_return_value(protocol.SUCCESS + protocol.BYTES_TYPE + encoded, None)
+    assert isinstance(answer, bytes)
+    assert answer == expected == data
+
+
+def test_registering_twice_changes_nothing(fast_bytes) -> None:
+    py4j_bridge.use_fast_content_transfer()
+    assert protocol.OUTPUT_CONVERTER[protocol.BYTES_TYPE] is py4j_bridge.decode_java_bytes
+
+
+class FakeFlowFile:
+    """Counts the calls a processor would make over py4j."""
+
+    def __init__(self, attributes: dict[str, str]) -> None:
+        self.attributes = attributes
+        self.calls: list[str] = []
+
+    def getAttribute(self, key: str) -> str | None:  # noqa: N802 - NiFi's Java method name
+        self.calls.append(f"getAttribute:{key}")
+        return self.attributes.get(key)
+
+    def getAttributes(self) -> dict[str, str]:  # noqa: N802
+        self.calls.append("getAttributes")
+        return dict(self.attributes)
+
+
+def test_attributes_are_fetched_once_each_and_only_when_asked() -> None:
+    flowfile = FakeFlowFile({"filename": "a.wav", "audio.reference": "ref.wav", "uuid": "u1"})
+    attributes = py4j_bridge.FlowFileAttributes(flowfile)
+    assert flowfile.calls == []
+    assert attributes["filename"] == "a.wav"
+    assert attributes.get("filename") == "a.wav"
+    assert attributes.get("audio.missing") is None
+    assert attributes.get("audio.missing", "x") == "x"
+    assert "audio.reference" in attributes
+    assert "audio.missing" not in attributes
+    with pytest.raises(KeyError):
+        attributes["audio.missing"]
+    assert flowfile.calls == ["getAttribute:filename", "getAttribute:audio.missing", "getAttribute:audio.reference"]
+
+
+def test_iterating_fetches_the_whole_map_once() -> None:
+    flowfile = FakeFlowFile({"filename": "a.wav", "uuid": "u1"})
+    attributes = py4j_bridge.FlowFileAttributes(flowfile)
+    assert dict(attributes) == {"filename": "a.wav", "uuid": "u1"}
+    assert len(attributes) == 2
+    assert attributes["uuid"] == "u1"
+    assert flowfile.calls == ["getAttributes"]
