@@ -329,27 +329,36 @@ def test_long_file_memory_is_proportional_to_output(audio: AudioFactory, ext: st
 # --------------------------------------------------------------------------------------------------
 
 
-def test_analysis_wav_round_trip_is_exact_and_zero_copy() -> None:
-    x = np.random.default_rng(0).uniform(-1, 1, 16001).astype(np.float32)
+def test_analysis_wav_round_trip_is_16_bit_and_exact_for_16_bit_input() -> None:
+    pcm = np.random.default_rng(0).integers(-32768, 32768, 16001).astype(np.int16)
+    x = pcm.astype(np.float32) / 32768
     data = to_wav_bytes(x, 16000)
     assert isinstance(data, bytes)
-    assert len(data) == 56 + x.nbytes
+    assert len(data) == 44 + pcm.nbytes
 
     y, rate = read_analysis_wav(data)
 
     assert rate == 16000
+    assert y.dtype == np.float32
     np.testing.assert_array_equal(x, y)
-    assert not y.flags.writeable  # a view on the immutable content, not a copy
-    assert y.flags.aligned
+    y[0] = 0.5  # the caller owns the samples
 
 
-def test_analysis_wav_is_a_standard_float_wav() -> None:
-    x = np.linspace(-1, 1, 800, dtype=np.float32)
+def test_analysis_wav_quantises_to_the_nearest_step_and_clips() -> None:
+    x = np.array([0.1, -0.1, 1 / 65536 * 0.9, 1.5, -1.5, 1.0, -1.0], dtype=np.float32)
+    y, _ = read_analysis_wav(to_wav_bytes(x, 16000))
+    np.testing.assert_array_equal(y * 32768, [3277, -3277, 0, 32767, -32768, 32767, -32768])
+    assert np.max(np.abs(y[:2] - x[:2])) <= 0.5 / 32768
+
+
+def test_analysis_wav_is_a_standard_pcm16_wav() -> None:
+    x = np.arange(-400, 400, dtype=np.float32) * 80 / 32768  # 16-bit values from -1 up
     data = to_wav_bytes(x, 8000)
     info = sf.info(__import__("io").BytesIO(data))
-    assert (info.samplerate, info.channels, info.subtype, info.frames) == (8000, 1, "FLOAT", 800)
+    assert (info.samplerate, info.channels, info.subtype, info.frames) == (8000, 1, "PCM_16", 800)
     decoded = decode(data, target_rate=None)
-    np.testing.assert_array_equal(decoded.samples, x)
+    np.testing.assert_array_equal(decoded.samples, x)  # k/32768 values survive exactly
+    np.testing.assert_array_equal(read_analysis_wav(data)[0], sf.read(__import__("io").BytesIO(data), dtype="float32")[0])
 
 
 def test_read_analysis_wav_accepts_other_wavs(tmp_path: Path) -> None:
@@ -376,16 +385,16 @@ def test_decoded_audio_type() -> None:
     assert decoded.samples.size == 1600  # same rate: no resampling delay or loss
 
 
-def test_to_wav_bytes_makes_one_copy_and_validates() -> None:
-    x = np.zeros(1_000_000, dtype=np.float32)
+def test_to_wav_bytes_memory_is_the_output_plus_one_block_and_validates() -> None:
+    x = np.zeros(4_000_000, dtype=np.float32)
     tracemalloc.start()
     try:
         data = to_wav_bytes(x, 16000)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert len(data) == 56 + x.nbytes
-    assert peak < x.nbytes * 1.1 + 100_000
+    assert len(data) == 44 + x.size * 2
+    assert peak < x.size * 2 * 1.3 + 8 * (1 << 20)  # the BytesIO growing, plus one converted block
     with pytest.raises(ValueError):
         to_wav_bytes(np.zeros((10, 2), dtype=np.float32), 16000)
     with pytest.raises(ValueError):
