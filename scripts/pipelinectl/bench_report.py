@@ -226,6 +226,8 @@ def render(report: dict[str, Any]) -> str:
         parts += ["", markdown_table(["ratio (combined workload)", "value"], [
             ["NiFi / plain-Python baseline", report.get("ratio_nifi_to_baseline")],
             ["NiFi / ExecuteStreamCommand", report.get("ratio_nifi_to_execute_stream_command")],
+            ["plain-Python baseline / ExecuteStreamCommand (NiFi / ExecuteStreamCommand if NiFi cost nothing)",
+             report.get("ratio_baseline_to_execute_stream_command")],
         ]), ""]
 
     latency = report.get("latency") or {}

@@ -102,6 +102,7 @@ def _report() -> dict[str, object]:
         "python_processors": ["DecodeAudio"], "workers": 1, "steps": ["decode"],
         "throughput": {"tones-10s": {"NiFi": nifi, "plain Python": base}},
         "ratio_nifi_to_baseline": 0.8, "ratio_nifi_to_execute_stream_command": 12.0,
+        "ratio_baseline_to_execute_stream_command": 15.0,
         "latency_clips": "speech-10s",
         "latency": {"50%": {"rate_files_per_s": 3.0, "n": 90, "p50_s": 0.3, "p95_s": 0.6, "p99_s": 0.9,
                             "max_s": 1.2, "late_sends": 0}},
@@ -113,6 +114,8 @@ def test_render_report_and_targets() -> None:
     text = bench_report.render(_report())
     assert "## Throughput at saturation" in text and "## Latency" in text
     assert "not available" in text
+    ceiling = next(line for line in text.splitlines() if "baseline / ExecuteStreamCommand" in line)
+    assert "if NiFi cost nothing" in ceiling and "15.0" in ceiling
     verdicts = {v.target: v for v in bench_report.targets(_report())}
     assert verdicts["NiFi ≥ 0.85 × plain-Python baseline (same workers)"].met is False
     assert verdicts["NiFi ≥ 10 × ExecuteStreamCommand"].met is True

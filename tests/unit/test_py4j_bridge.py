@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from py4j import protocol
-
 from audio_processors import py4j_bridge
+from py4j import protocol
 
 
 @pytest.fixture
@@ -40,11 +39,11 @@ class FakeFlowFile:
         self.attributes = attributes
         self.calls: list[str] = []
 
-    def getAttribute(self, key: str) -> str | None:  # noqa: N802 - NiFi's Java method name
+    def getAttribute(self, key: str) -> str | None:  # NiFi's Java method name
         self.calls.append(f"getAttribute:{key}")
         return self.attributes.get(key)
 
-    def getAttributes(self) -> dict[str, str]:  # noqa: N802
+    def getAttributes(self) -> dict[str, str]:
         self.calls.append("getAttributes")
         return dict(self.attributes)
 
