@@ -67,6 +67,11 @@ def test_ratio_and_linearity() -> None:
         == pytest.approx(1.0)
     # quadratic growth is
     assert bench_report.linearity([(10, 1.0), (60, 36.0), (600, 3600.0)]) > 5
+    # work bounded to the first 120 s makes the curve flatten, which is not super-linear...
+    bounded = [(s, 0.1 + 0.003 * s + 0.004 * min(s, 120)) for s in (10, 60, 600, 3599)]
+    assert bench_report.linearity(bounded) <= 1.0
+    # ...but a slope that rises again after a dip is
+    assert bench_report.linearity([(10, 0.1), (60, 0.6), (600, 1.6), (3600, 20.0)]) > 2
     assert bench_report.incremental_slopes([(60, 2.0), (10, 1.0)]) == [pytest.approx(0.02)]
     assert math.isnan(bench_report.linearity([(10, 1.0), (600, 120.0)]))  # one slope says nothing
     assert math.isnan(bench_report.linearity([]))

@@ -126,9 +126,9 @@ def fingerprint(
     """Fingerprint the first `max_seconds` of mono float samples (None: all of them)."""
     if rate <= 0:
         raise ChromaprintError(f"invalid sample rate {rate}")
+    if max_seconds is not None:  # before converting: an hour-long file need not be copied whole
+        samples = samples[: int(max_seconds * rate)]
     pcm = _to_int16(samples)
-    if max_seconds is not None:
-        pcm = pcm[: int(max_seconds * rate)]
     duration = len(pcm) / rate
     lib = _library()
     if lib is not None:

@@ -22,7 +22,7 @@ class DecodeAudio(FlowFileTransform):
         version = "0.1.0"
         description = (
             "Decodes WAV, FLAC, Ogg/Vorbis, Opus, MP3 (libsndfile) and AAC/M4A and other containers (ffmpeg) "
-            "into the analysis form (mono float32 WAV at the target rate) and sets format, duration and level "
+            "into the analysis form (mono 16-bit PCM WAV at the target rate) and sets format, duration and level "
             "attributes. Empty, non-audio, corrupt, absurd or over-long input goes to failure with audio.error."
         )
         tags = ["audio", "decode", "wav", "flac", "mp3", "ffmpeg"]
