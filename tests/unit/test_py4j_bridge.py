@@ -70,3 +70,27 @@ def test_iterating_fetches_the_whole_map_once() -> None:
     assert len(attributes) == 2
     assert attributes["uuid"] == "u1"
     assert flowfile.calls == ["getAttributes"]
+
+
+def test_recording_a_result_reads_single_attributes_never_the_whole_map(tmp_path) -> None:
+    from audio_pipeline import attributes as attr
+    from audio_pipeline import flow_steps, metrics
+    from audio_pipeline.results_store import ResultsStore
+
+    metrics.close()
+    metrics.configure("RecordResult", env={"PUSHGATEWAY_URL": "off"}, state_dir=tmp_path, start_thread=False)
+
+    values = {"uuid": "u-1", "filename": "take.wav", attr.SOURCE: "http", attr.CLASS: "speech",
+              attr.PESQ_MOS: "3.9", "http.headers.user-agent": "curl", "path": "./"}
+    flowfile = FakeFlowFile(values)
+    store = ResultsStore.open(f"sqlite:///{tmp_path / 'r.db'}")
+    try:
+        result = flow_steps.record_outcome(py4j_bridge.FlowFileAttributes(flowfile), "ok", store=store)
+        row = store.get("u-1")
+    finally:
+        store.close()
+        metrics.close()
+    assert result.attributes == {attr.STATUS: "ok"}
+    assert row is not None and (row.filename, row.audio_class, row.pesq_mos) == ("take.wav", "speech", 3.9)
+    assert "getAttributes" not in flowfile.calls
+    assert "getAttribute:http.headers.user-agent" not in flowfile.calls

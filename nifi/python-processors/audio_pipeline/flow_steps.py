@@ -126,7 +126,7 @@ OUTCOME_STATUSES = {"ok": "success", "quarantined": "failure"}  # results-table 
 
 def record_outcome(attributes: Mapping[str, str], status: str, *, store: ResultsStore) -> StepResult:
     """The file's row in the results table and its counts in the metrics; the last step of both paths."""
-    row = store.record(dict(attributes), status, attributes.get(attr.ERROR) or None)
+    row = store.record(attributes, status, attributes.get(attr.ERROR) or None)
     metrics.record_result(attributes, OUTCOME_STATUSES[status])
     return StepResult(attributes={attr.STATUS: row.status})
 

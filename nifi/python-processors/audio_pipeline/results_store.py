@@ -9,6 +9,7 @@ unparsable become NULL rather than failing the write, because the row is the aud
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,7 +92,7 @@ _DATA_COLUMNS = tuple(
 )
 
 
-def _text(attributes: dict[str, str], name: str) -> str | None:
+def _text(attributes: Mapping[str, str], name: str) -> str | None:
     value = attributes.get(name)
     if value is None:
         return None
@@ -99,7 +100,7 @@ def _text(attributes: dict[str, str], name: str) -> str | None:
     return value or None
 
 
-def _float(attributes: dict[str, str], name: str) -> float | None:
+def _float(attributes: Mapping[str, str], name: str) -> float | None:
     value = _text(attributes, name)
     try:
         number = float(value) if value is not None else None
@@ -108,7 +109,7 @@ def _float(attributes: dict[str, str], name: str) -> float | None:
     return number if number is not None and math.isfinite(number) else None
 
 
-def _int(attributes: dict[str, str], *names: str) -> int | None:
+def _int(attributes: Mapping[str, str], *names: str) -> int | None:
     """The first of `names` that holds a whole number."""
     for name in names:
         number = _float(attributes, name)
@@ -117,7 +118,7 @@ def _int(attributes: dict[str, str], *names: str) -> int | None:
     return None
 
 
-def row_from_attributes(attributes: dict[str, str], status: str, error: str | None = None) -> dict[str, Any]:
+def row_from_attributes(attributes: Mapping[str, str], status: str, error: str | None = None) -> dict[str, Any]:
     """Column values for a FlowFile; the file's own rate and channels, not the analysis form's."""
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
@@ -171,7 +172,7 @@ class ResultsStore:
             values[name] = stamp.astimezone(UTC)
         return Result(**values)
 
-    def record(self, attributes: dict[str, str], status: str, error: str | None = None) -> Result:
+    def record(self, attributes: Mapping[str, str], status: str, error: str | None = None) -> Result:
         """Insert or update the row of this FlowFile (by uuid) and return it.
 
         On re-delivery the new values win, except that an attribute missing now does not erase a

@@ -11,6 +11,8 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
+from audio_processors.py4j_bridge import FlowFileAttributes
+
 
 class RecordResult(FlowFileTransform):
     class Java:
@@ -64,6 +66,6 @@ class RecordResult(FlowFileTransform):
         # No catch-all here: a database outage must not turn into a lost file. The exception routes the
         # FlowFile to failure, which the flow loops back with a penalty until the database is back.
         result = flow_steps.record_outcome(
-            dict(flowfile.getAttributes()), context.getProperty(self.STATUS).getValue(), store=self.store
+            FlowFileAttributes(flowfile), context.getProperty(self.STATUS).getValue(), store=self.store
         )
         return FlowFileTransformResult(result.route, attributes=result.attributes)
