@@ -185,12 +185,18 @@ class Plan:
 
 def python_processors_used(instance: Instance) -> list[str]:
     """The flow's Python processors that took FlowFiles in NiFi's last five minutes (the bench's files
-    pass through them; the catalog path's processors stay idle)."""
+    pass through them; the catalog path's processors stay idle), plus one entry per worker process
+    such a processor runs itself (a property named "... Worker Processes", e.g. ScoreSpeechQuality's
+    PESQ pool), so that the baseline gets as many processes as the flow uses."""
     used = []
     for processor in flow_groups.python_processors(flow.client(instance.settings), instance.group_id):
         snapshot = (processor.get("status") or {}).get("aggregateSnapshot") or {}
         if (snapshot.get("flowFilesIn") or 0) > 0 or (snapshot.get("taskCount") or 0) > 0:
-            used.append(processor["component"]["name"])
+            name = processor["component"]["name"]
+            used.append(name)
+            properties = (processor["component"].get("config") or {}).get("properties") or {}
+            used += [f"{name}: {key} {i + 1}" for key, value in properties.items()
+                     if key.endswith("Worker Processes") for i in range(int(value or 0))]
     return sorted(used)
 
 

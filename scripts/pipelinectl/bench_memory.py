@@ -13,8 +13,9 @@ _EXTENSION_VENV = re.compile(r"/extensions/([^/]+)/[^/]+/bin/python")
 
 
 def label(process: psutil.Process) -> str | None:
-    """What a child of the NiFi JVM is: a Python processor's type (its venv says), the Python
-    framework's controller, the ExecuteStreamCommand worker, or None for anything else."""
+    """What a child of the NiFi JVM is: a Python processor's type (its venv says), a worker process
+    such a processor started (ScoreSpeechQuality's PESQ pool), the Python framework's controller,
+    the ExecuteStreamCommand worker, or None for anything else."""
     try:
         cmdline = process.cmdline()
     except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -27,6 +28,9 @@ def label_of(cmdline: list[str]) -> str | None:
         return None
     if any(part.endswith("execute_stream_command_worker.py") for part in cmdline):
         return "ExecuteStreamCommand worker"
+    if "--multiprocessing-fork" in cmdline and any("spawn_main" in part for part in cmdline):
+        match = _EXTENSION_VENV.search(cmdline[0])  # a processor's own worker process (same venv)
+        return f"{match.group(1)} worker process" if match else None
     if not any(part.endswith("Controller.py") for part in cmdline):
         return None
     match = _EXTENSION_VENV.search(cmdline[0])

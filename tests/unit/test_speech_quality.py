@@ -334,3 +334,33 @@ def test_load_reference_decodes_at_native_rate(audio: AudioFactory, tmp_path: Pa
 def test_errors_are_pipeline_errors() -> None:
     assert issubclass(PesqScoringError, AudioPipelineError)
     assert issubclass(InvalidReferenceError, AudioPipelineError)
+
+
+# --------------------------------------------------------------------------------------------------
+# The flow step with a pool of worker processes (ScoreSpeechQuality's "PESQ Worker Processes")
+# --------------------------------------------------------------------------------------------------
+
+
+def test_scoring_in_worker_processes_gives_the_same_result_and_errors(audio: AudioFactory, tmp_path: Path) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from audio_pipeline import flow_steps
+    from audio_pipeline.decoding import to_wav_bytes
+
+    ref_path = audio.speech("en-us", rate=16000)
+    deg_path = audio.degrade(ref_path, "noise", rate=16000)
+    decoded = decode(deg_path.read_bytes(), target_rate=16000)
+    content = to_wav_bytes(decoded.samples, decoded.sample_rate)
+    attributes = {attr.ORIGINAL_SAMPLE_RATE: "16000"}
+    too_short = to_wav_bytes(decoded.samples[:1600], 16000)
+
+    in_process = flow_steps.score_speech_quality(content, attributes, reference=ref_path)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pooled = flow_steps.score_speech_quality(content, attributes, reference=ref_path, pool=pool)
+        with pytest.raises(PesqScoringError) as failed:  # raised in the worker, arrives with its code
+            flow_steps.score_speech_quality(too_short, attributes, reference=ref_path, pool=pool)
+
+    assert pooled == in_process
+    assert float(pooled.attributes[attr.PESQ_MOS]) > 1.0
+    assert failed.value.code == "pesq_error" and "PESQ needs at least" in failed.value.detail

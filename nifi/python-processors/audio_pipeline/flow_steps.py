@@ -17,6 +17,8 @@ from audio_pipeline.errors import InvalidReferenceError
 
 if TYPE_CHECKING:  # pesq (speech_quality) and grpc (classification) are imported where used: only the
     # processors that need them install them
+    from concurrent.futures import Executor
+
     from audio_pipeline.classification import ServingClient, Windowing
     from audio_pipeline.fingerprint_index import FingerprintIndex
     from audio_pipeline.results_store import ResultsStore
@@ -63,11 +65,13 @@ def score_speech_quality(
     reference: Path,
     mode: str | None = None,
     thresholds: QualityThresholds | None = None,
+    pool: Executor | None = None,
 ) -> StepResult:
     """PESQ of the analysis-form content against `reference` (see `find_reference`).
 
     The mode follows the original rate (`nb` below 16 kHz), so 8 kHz input is scored narrow-band at
-    8 kHz as the pesq package would score it.
+    8 kHz as the pesq package would score it. With `pool` (worker processes), the PESQ computation
+    runs there: the pesq extension holds the GIL, so one Python process scores on one core at most.
     """
     from audio_pipeline import speech_quality
 
@@ -75,7 +79,11 @@ def score_speech_quality(
     degraded, rate = decoding.read_analysis_wav(content)
     original_rate = int(attributes.get(attr.ORIGINAL_SAMPLE_RATE) or rate)
     chosen = mode or speech_quality.choose_mode(original_rate, reference_rate)
-    result = speech_quality.score(degraded, rate, reference_samples, reference_rate, mode=chosen)
+    if pool is None:
+        result = speech_quality.score(degraded, rate, reference_samples, reference_rate, mode=chosen)
+    else:
+        result = pool.submit(speech_quality.score, degraded, rate, reference_samples, reference_rate,
+                             mode=chosen).result()
     return StepResult(
         attributes=speech_quality.result_attributes(
             result, reference.name, thresholds or speech_quality.DEFAULT_THRESHOLDS

@@ -1,6 +1,9 @@
 """ScoreSpeechQuality: NiFi adapter over audio_pipeline.flow_steps.score_speech_quality."""
 
+import multiprocessing
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the plain audio_pipeline package
@@ -49,15 +52,25 @@ class ScoreSpeechQuality(FlowFileTransform):
         default_value="4.02,3.60,3.10,2.58",
         validators=[StandardValidators.NON_EMPTY_VALIDATOR],
     )
+    WORKERS = PropertyDescriptor(
+        name="PESQ Worker Processes",
+        description="Processes that compute PESQ for this processor (0: in the processor's own process). "
+        "The pesq library holds the Python GIL, so one process scores on one core; give the processor as "
+        "many Concurrent Tasks as worker processes.",
+        required=True,
+        default_value="2",
+        validators=[StandardValidators.NON_NEGATIVE_INTEGER_VALIDATOR],
+    )
     SUCCESS = Relationship("success", "Scored: audio.pesq.mos, audio.pesq.mode, audio.quality.label set.")
     NO_REFERENCE = Relationship(flow_steps.NO_REFERENCE, "No reference recording for this file: not scored.")
 
     def __init__(self, **kwargs):
         super().__init__()
         use_fast_content_transfer()
+        self.pool = None
 
     def getPropertyDescriptors(self):
-        return [self.REFERENCES_DIR, self.MODE, self.THRESHOLDS]
+        return [self.REFERENCES_DIR, self.MODE, self.THRESHOLDS, self.WORKERS]
 
     def getRelationships(self):
         return [self.SUCCESS, self.NO_REFERENCE]
@@ -65,8 +78,19 @@ class ScoreSpeechQuality(FlowFileTransform):
     def onScheduled(self, context):
         metrics.configure(type(self).__name__)
         self.thresholds = speech_quality.QualityThresholds.parse(context.getProperty(self.THRESHOLDS).getValue())
+        self.workers = context.getProperty(self.WORKERS).asInteger()
+        self.pool = self._start_pool()
+
+    def _start_pool(self):
+        if not self.workers:
+            return None
+        spawn = multiprocessing.get_context("spawn")  # not fork: this process runs py4j's threads
+        return ProcessPoolExecutor(self.workers, mp_context=spawn)
 
     def onStopped(self, context):
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
         metrics.flush()
 
     def transform(self, context, flowfile):
@@ -85,7 +109,10 @@ class ScoreSpeechQuality(FlowFileTransform):
                     reference=reference,
                     mode=None if mode == "auto" else mode,
                     thresholds=self.thresholds,
+                    pool=self.pool,
                 )
         except Exception as error:  # every failure leaves with a reason, never as a bare exception
+            if isinstance(error, BrokenProcessPool):  # a PESQ worker died: this file fails, the next gets new ones
+                self.pool = self._start_pool()
             return FlowFileTransformResult("failure", attributes=failure_attributes(error))
         return FlowFileTransformResult(result.route, attributes=result.attributes)
