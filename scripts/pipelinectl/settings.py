@@ -17,7 +17,7 @@ DEFAULTS: dict[str, str] = {
     "SERVING_REST_PORT": "8501",
     "PROMETHEUS_PORT": "9090",
     "PUSHGATEWAY_PORT": "9091",
-    "NIFI_HEAP": "2g",  # an hour-long file's analysis form (230 MB) crosses the JVM a few times
+    "NIFI_HEAP": "2g",  # an hour-long file's analysis form (115 MB) crosses py4j as base64 text
     "RESULTS_DATABASE_URL": "",  # empty: SQLite in the data dir; postgresql://... to use PostgreSQL
     "SERVING_HOST": "127.0.0.1",  # where ClassifyAudio finds the model server's gRPC port
     # `scripts/flow` against a NiFi that scripts/run did not start (e.g. the compose deployer):
