@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import shutil
 
+import psutil
 import pytest
 import soundfile as sf
 from pesq import pesq
 from pipeline import Pipeline
+from pipelinectl import bench_memory
 
 
 @pytest.mark.parametrize(("rate", "mode"), [(16000, "wb"), (8000, "nb")])
@@ -55,3 +57,36 @@ def test_path_like_reference_is_refused(pipeline: Pipeline, audio) -> None:
     kind, attrs = pipeline.wait_for("sneaky.wav")
     assert kind == "quarantine"
     assert attrs["audio.error"] == "invalid_reference"
+
+
+def _pesq_workers(pipeline: Pipeline) -> list[psutil.Process]:
+    """ScoreSpeechQuality's PESQ worker processes of this pipeline's NiFi (its venvs live in the data dir)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if (cmdline and cmdline[0].startswith(str(pipeline.settings.data_dir))
+                and bench_memory.label_of(cmdline) == "ScoreSpeechQuality worker process"):
+            found.append(process)
+    return found
+
+
+def test_pesq_runs_in_worker_processes_that_are_replaced_when_they_die(pipeline: Pipeline, audio) -> None:
+    reference = audio.speech(voice="en-us", rate=16000)
+    shutil.copyfile(reference, pipeline.settings.references_dir / "pool-ref.wav")
+    degraded = audio.degrade(reference, "noise", rate=16000).read_bytes()
+
+    assert pipeline.post(degraded, "pool-1.wav", reference="pool-ref.wav").status_code == 200
+    kind, first = pipeline.wait_for("pool-1.wav")
+    assert kind == "result" and float(first["audio.pesq.mos"]) > 1.0
+    workers = _pesq_workers(pipeline)
+    assert workers, "PESQ ran, so the processor's worker pool has processes"
+
+    for worker in workers:
+        worker.kill()
+    psutil.wait_procs(workers, timeout=10)
+    assert pipeline.post(degraded, "pool-2.wav", reference="pool-ref.wav").status_code == 200
+    kind, second = pipeline.wait_for("pool-2.wav")
+
+    assert kind == "result"  # scored by fresh workers, not quarantined
+    assert second["audio.pesq.mos"] == first["audio.pesq.mos"]
+    assert _pesq_workers(pipeline) and not {w.pid for w in _pesq_workers(pipeline)} & {w.pid for w in workers}

@@ -1,7 +1,9 @@
 """ScoreSpeechQuality: NiFi adapter over audio_pipeline.flow_steps.score_speech_quality."""
 
+import functools
 import multiprocessing
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -68,6 +70,7 @@ class ScoreSpeechQuality(FlowFileTransform):
         super().__init__()
         use_fast_content_transfer()
         self.pool = None
+        self.pool_lock = threading.Lock()  # Concurrent Tasks may find the same broken pool at once
 
     def getPropertyDescriptors(self):
         return [self.REFERENCES_DIR, self.MODE, self.THRESHOLDS, self.WORKERS]
@@ -87,6 +90,12 @@ class ScoreSpeechQuality(FlowFileTransform):
         spawn = multiprocessing.get_context("spawn")  # not fork: this process runs py4j's threads
         return ProcessPoolExecutor(self.workers, mp_context=spawn)
 
+    def _replace_broken_pool(self, broken):
+        with self.pool_lock:
+            if self.pool is broken:  # else another task replaced it already
+                broken.shutdown(wait=False)
+                self.pool = self._start_pool()
+
     def onStopped(self, context):
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
@@ -103,16 +112,20 @@ class ScoreSpeechQuality(FlowFileTransform):
             if reference is None:  # decided from attributes alone: the content is never read
                 return FlowFileTransformResult(flow_steps.NO_REFERENCE)
             with metrics.time_stage("pesq"):
-                result = flow_steps.score_speech_quality(
+                score = functools.partial(
+                    flow_steps.score_speech_quality,
                     flowfile.getContentsAsBytes(),
                     attributes,
                     reference=reference,
                     mode=None if mode == "auto" else mode,
                     thresholds=self.thresholds,
-                    pool=self.pool,
                 )
+                pool = self.pool
+                try:
+                    result = score(pool=pool)
+                except BrokenProcessPool:  # a PESQ worker died (not this file's fault): new workers, once more
+                    self._replace_broken_pool(pool)
+                    result = score(pool=self.pool)
         except Exception as error:  # every failure leaves with a reason, never as a bare exception
-            if isinstance(error, BrokenProcessPool):  # a PESQ worker died: this file fails, the next gets new ones
-                self.pool = self._start_pool()
             return FlowFileTransformResult("failure", attributes=failure_attributes(error))
         return FlowFileTransformResult(result.route, attributes=result.attributes)
