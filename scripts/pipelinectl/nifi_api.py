@@ -10,6 +10,7 @@ from typing import Any
 import requests
 
 CLIENT_ID = str(uuid.uuid4())
+UNAVAILABLE_RETRY_S = 60.0  # how long a 503 (or, for GET, a refused connection) is retried
 
 
 class NiFiApiError(RuntimeError):
@@ -28,8 +29,25 @@ class NiFiClient:
 
     # -- plumbing -------------------------------------------------------------------------
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One REST call; 503 (NiFi still initialising, or briefly overloaded) is retried for a while.
+
+        503 means the request was not carried out, so retrying is safe for every method; a refused
+        connection is retried for GET only.
+        """
         kwargs.setdefault("verify", self.verify)
-        response = self.session.request(method, self.api + path, timeout=kwargs.pop("timeout", 60), **kwargs)
+        timeout = kwargs.pop("timeout", 60)
+        deadline = time.monotonic() + UNAVAILABLE_RETRY_S
+        while True:
+            try:
+                response = self.session.request(method, self.api + path, timeout=timeout, **kwargs)
+            except requests.ConnectionError:
+                if method != "GET" or time.monotonic() > deadline:
+                    raise
+                time.sleep(1.0)
+                continue
+            if response.status_code != 503 or time.monotonic() > deadline:
+                break
+            time.sleep(1.0)
         if response.status_code >= 400:
             raise NiFiApiError(
                 f"{method} {path} -> {response.status_code}: {response.text[:500]}", response.status_code
