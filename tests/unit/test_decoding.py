@@ -16,6 +16,7 @@ from audio_pipeline import attributes as attr
 from audio_pipeline.decoding import (
     DecodedAudio,
     decode,
+    is_analysis_form,
     read_analysis_wav,
     sniff_format,
     to_wav_bytes,
@@ -378,6 +379,63 @@ def test_read_analysis_wav_rejects_garbage() -> None:
     with pytest.raises(AudioPipelineError) as info:
         read_analysis_wav(b"")
     assert info.value.code == "empty_input"
+
+
+def test_input_already_in_analysis_form_is_recognised_and_kept_by_the_decode_step(tmp_path: Path) -> None:
+    from audio_pipeline import flow_steps
+
+    pcm = np.random.default_rng(1).integers(-32768, 32768, 16000).astype(np.int16)
+    path = tmp_path / "speech.wav"
+    sf.write(str(path), pcm, 16000, subtype="PCM_16")  # libsndfile's own header, not ours
+    data = path.read_bytes()
+    assert is_analysis_form(data, decode(data))
+    step = flow_steps.decode(data, target_rate=16000, max_duration_s=60)
+    assert step.content is None  # the FlowFile keeps the received bytes
+    assert step.attributes[attr.SAMPLE_RATE] == "16000"
+    np.testing.assert_array_equal(read_analysis_wav(data)[0], decode(data).samples)
+
+
+@pytest.mark.parametrize(
+    ("rate", "subtype", "channels", "target"),
+    [
+        (16000, "PCM_16", 1, 8000),  # resampled
+        (16000, "PCM_16", 2, 16000),  # downmixed
+        (16000, "PCM_24", 1, 16000),  # requantised
+        (16000, "FLOAT", 1, 16000),
+    ],
+)
+def test_other_input_is_rewritten_to_the_analysis_form(
+    tmp_path: Path, rate: int, subtype: str, channels: int, target: int
+) -> None:
+    from audio_pipeline import flow_steps
+
+    x = np.random.default_rng(2).uniform(-0.5, 0.5, (rate, channels)).astype(np.float32)
+    path = tmp_path / "in.wav"
+    sf.write(str(path), x, rate, subtype=subtype)
+    data = path.read_bytes()
+    assert not is_analysis_form(data, decode(data, target_rate=target))
+    step = flow_steps.decode(data, target_rate=target, max_duration_s=60)
+    assert step.content is not None
+    assert read_analysis_wav(step.content)[1] == target
+
+
+def test_flac_of_analysis_form_samples_is_still_rewritten(tmp_path: Path) -> None:
+    pcm = np.random.default_rng(3).integers(-32768, 32768, 1600).astype(np.int16)
+    path = tmp_path / "in.flac"
+    sf.write(str(path), pcm, 16000, subtype="PCM_16")
+    data = path.read_bytes()
+    assert not is_analysis_form(data, decode(data))  # same samples, but not a WAV downstream can read fast
+
+
+def test_analysis_form_check_compares_the_samples() -> None:
+    data = to_wav_bytes(np.linspace(-0.5, 0.5, 3200, dtype=np.float32), 16000)
+    decoded = decode(data)
+    assert is_analysis_form(data, decoded)
+    changed = decoded.samples.copy()
+    changed[-1] += 1 / 32768
+    assert not is_analysis_form(data, DecodedAudio(**{**decoded.__dict__, "samples": changed}))
+    assert not is_analysis_form(data, DecodedAudio(**{**decoded.__dict__, "samples": changed[:-1]}))
+    assert not is_analysis_form(data[:-2], decoded)  # truncated data chunk
 
 
 def test_decoded_audio_type() -> None:

@@ -196,6 +196,33 @@ def to_wav_bytes(samples: np.ndarray, rate: int) -> bytes:
     return out.getvalue()
 
 
+def is_analysis_form(data: bytes, decoded: DecodedAudio) -> bool:
+    """True when `data` already is a mono 16-bit PCM WAV of exactly `decoded`'s samples at its rate.
+
+    Then the input can stay the FlowFile content: `to_wav_bytes` would only rewrite the same samples,
+    and every rewrite is one more trip of the whole content through py4j. Compared block by block
+    (no second full copy), so any difference, extra channel or other layout answers False.
+    """
+    if decoded.format != "wav":
+        return False
+    try:
+        layout = _pcm16_mono_wav_layout(data)
+    except CorruptAudioError:
+        return False
+    if layout is None:
+        return False
+    rate, offset, count = layout
+    if rate != decoded.sample_rate or count != decoded.samples.size:
+        return False
+    pcm = np.frombuffer(data, dtype="<i2", count=count, offset=offset)
+    for start in range(0, count, _PCM_BLOCK):
+        block = pcm[start : start + _PCM_BLOCK].astype(np.float32)
+        block *= 1 / _PCM_SCALE
+        if not np.array_equal(block, decoded.samples[start : start + _PCM_BLOCK]):
+            return False
+    return True
+
+
 def read_analysis_wav(data: bytes) -> tuple[np.ndarray, int]:
     """Return (samples, rate) from analysis-form WAV content as float32 in [-1, 1).
 
@@ -894,6 +921,17 @@ def _read_full(stream: io.BufferedReader, view: memoryview) -> int:
 
 def _read_pcm16_mono_wav(data: bytes) -> tuple[np.ndarray, int] | None:
     """Fast read of a little-endian mono 16-bit PCM WAV (the analysis form); None for any other layout."""
+    layout = _pcm16_mono_wav_layout(data)
+    if layout is None:
+        return None
+    rate, offset, count = layout
+    samples = np.frombuffer(data, dtype="<i2", count=count, offset=offset).astype(np.float32)
+    samples *= 1 / _PCM_SCALE
+    return samples, rate
+
+
+def _pcm16_mono_wav_layout(data: bytes) -> tuple[int, int, int] | None:
+    """(rate, data offset, sample count) of a little-endian mono 16-bit PCM WAV; None for any other layout."""
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         return None
     chunks = _iter_chunks(data, 12, "<")
@@ -912,7 +950,4 @@ def _read_pcm16_mono_wav(data: bytes) -> tuple[np.ndarray, int] | None:
         size = available
     if size > available:
         raise CorruptAudioError(f"analysis WAV is truncated: {size} bytes declared, {available} present")
-    pcm = np.frombuffer(data, dtype="<i2", count=size // 2, offset=payload)
-    samples = pcm.astype(np.float32)
-    samples *= 1 / _PCM_SCALE
-    return samples, int(rate)
+    return int(rate), payload, size // 2

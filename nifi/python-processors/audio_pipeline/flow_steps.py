@@ -37,10 +37,16 @@ class StepResult:
 
 
 def decode(data: bytes, *, target_rate: int, max_duration_s: float) -> StepResult:
-    """Received bytes -> analysis-form WAV content plus format and level attributes."""
+    """Received bytes -> analysis-form WAV content plus format and level attributes.
+
+    Input that already is the analysis form keeps its bytes (content None): no rewrite to send back.
+    """
     decoded = decoding.decode(data, target_rate=target_rate, max_duration_s=max_duration_s)
     measured = levels.measure(decoded.samples, decoded.sample_rate, clipping_ratio=decoded.clipping_ratio)
-    content = decoding.to_wav_bytes(decoded.samples, decoded.sample_rate)
+    if decoding.is_analysis_form(data, decoded):
+        content = None
+    else:
+        content = decoding.to_wav_bytes(decoded.samples, decoded.sample_rate)
     return StepResult(attributes=decoded.to_attributes() | measured.to_attributes(), content=content)
 
 
