@@ -61,7 +61,10 @@ SECTIONS = ("throughput", "latency", "scaling", "fingerprint")
 LATENCY_LOADS = (0.5, 0.9)
 LATENCY_SET = 1  # index in bench_corpus.throughput_sets: the speech clips, every step runs
 FINGERPRINT_SIZES = (10, 100, 1000)
-WARMUP_FILES = 4
+# Files each way processes before it is timed. NiFi's JVM is started by the bench, and until its JIT
+# has compiled the hot paths (py4j's base64 codec, sessions, repositories) it runs at two thirds of
+# its steady rate: 4 warm-up files measured a cold JVM. Every way gets the same count.
+WARMUP_FILES = 60
 
 
 def log(message: str) -> None:
@@ -113,9 +116,11 @@ def run_http(url: str, folders: list[Path], prefix: str, sends: list[Send], conc
     return sent, watcher
 
 
-def warm_up(url: str, folders: list[Path], clips: list[Clip], prefix: str, concurrency: int) -> None:
-    """A few files first, so that first-use costs (imports, JIT, caches) are not measured."""
-    _, watcher = run_http(url, folders, prefix, sends_for(clips, prefix, WARMUP_FILES), concurrency)
+def warm_up(url: str, folders: list[Path], clips: list[Clip], prefix: str, concurrency: int, count: int) -> None:
+    """`count` files first, so that first-use costs (imports, JIT compilation, caches) are not measured."""
+    if count <= 0:
+        return
+    _, watcher = run_http(url, folders, prefix, sends_for(clips, prefix, count), concurrency)
     watcher.remove_files()
 
 
@@ -150,7 +155,7 @@ def database_url(path: Path) -> str:
 
 
 def baseline(clips: list[Clip], count: int, workers: int, references_dir: Path, out_dir: Path,
-             database: str, environment: dict[str, str]) -> Throughput:
+             database: str, environment: dict[str, str], warmup: int) -> Throughput:
     """The same steps in a pool of `workers` processes (warm, like NiFi's), reading files from disk and
     writing one JSON per file; first submit to last result."""
     if out_dir.exists():
@@ -162,7 +167,8 @@ def baseline(clips: list[Clip], count: int, workers: int, references_dir: Path, 
         workers, initializer=_init_worker, initargs=(str(references_dir), str(out_dir), database, environment)
     ) as pool:
         pool.map(_ready, range(workers * 4))  # every worker up and its imports done
-        pool.map(_work, jobs[: workers * 2], chunksize=1)  # warm-up, like the flow's: lazy imports, databases
+        warmup_jobs = [jobs[i % len(jobs)] for i in range(max(warmup, workers))]  # lazy imports, databases
+        pool.map(_work, warmup_jobs, chunksize=1)
         started = time.time()
         ok = list(pool.imap_unordered(_work, jobs, chunksize=1))
         wall = time.time() - started
@@ -179,6 +185,7 @@ class Plan:
     files: int
     esc_files: int
     concurrency: int
+    warmup_files: int
     latency_seconds: float
     lengths: tuple[float, ...] | None
 
@@ -223,7 +230,7 @@ def section_throughput(instance: Instance, plan: Plan, corpus: Path, workers: in
             by_way: dict[str, Throughput] = {}
             log(f"{clip_set.name}: NiFi flow, {plan.files} files")
             warm_up(instance.ingest_url, nifi_folders(instance), clips, f"{runid}-warm-{clip_set.name}-",
-                    plan.concurrency)
+                    plan.concurrency, plan.warmup_files)
             prefix = f"{runid}-nifi-{clip_set.name}-"
             sent, watcher = run_http(instance.ingest_url, nifi_folders(instance), prefix,
                                      sends_for(clips, prefix, plan.files), plan.concurrency)
@@ -238,12 +245,13 @@ def section_throughput(instance: Instance, plan: Plan, corpus: Path, workers: in
             log(f"  {by_way['NiFi'].audio_s_per_s:.1f} audio s/s; plain-Python baseline, {workers} processes")
             by_way["plain Python"] = baseline(clips, plan.files, workers, settings.references_dir,
                                               bench_dir / "baseline-results", database_url(bench_dir / "baseline.db"),
-                                              settings.as_environment())
+                                              settings.as_environment(), plan.warmup_files)
             log(f"  {by_way['plain Python'].audio_s_per_s:.1f} audio s/s; ExecuteStreamCommand, "
                 f"{plan.esc_files} files, {workers} concurrent tasks")
             flow.start(settings, esc_group)
             esc_url = f"http://127.0.0.1:{esc_port}/audio"
-            warm_up(esc_url, [esc_results], clips, f"{runid}-escwarm-{clip_set.name}-", plan.concurrency)
+            warm_up(esc_url, [esc_results], clips, f"{runid}-escwarm-{clip_set.name}-", plan.concurrency,
+                    plan.warmup_files)
             prefix = f"{runid}-esc-{clip_set.name}-"
             sent, watcher = run_http(esc_url, [esc_results], prefix, sends_for(clips, prefix, plan.esc_files),
                                      plan.concurrency)
@@ -278,7 +286,8 @@ def section_latency(instance: Instance, plan: Plan, corpus: Path, runid: str, re
     saturation = (report.get("throughput", {}).get(clip_set.name, {}).get("NiFi") or {}).get("files_per_s")
     if not saturation:
         log(f"latency: measuring saturation first ({clip_set.name})")
-        warm_up(instance.ingest_url, nifi_folders(instance), clips, f"{runid}-warm-lat-", plan.concurrency)
+        warm_up(instance.ingest_url, nifi_folders(instance), clips, f"{runid}-warm-lat-", plan.concurrency,
+                plan.warmup_files)
         prefix = f"{runid}-sat-"
         sent, watcher = run_http(instance.ingest_url, nifi_folders(instance), prefix,
                                  sends_for(clips, prefix, min(plan.files, 60)), plan.concurrency)
@@ -457,6 +466,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="baseline processes and ExecuteStreamCommand tasks (default: the number of the "
                              "flow's Python processors the files pass through)")
     parser.add_argument("--concurrency", type=int, default=8, help="HTTP client pool size at saturation")
+    parser.add_argument("--warmup-files", type=int, default=WARMUP_FILES,
+                        help=f"files each way processes before each throughput run is timed (default {WARMUP_FILES})")
     parser.add_argument("--latency-seconds", type=float, default=0.0, help="duration of each latency run")
     lengths = ",".join(f"{seconds:g}" for _, seconds, _ in bench_corpus.SCALING_LENGTHS)
     parser.add_argument("--lengths", default="", help=f"scaling: clip lengths in seconds (default {lengths})")
@@ -481,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
         files=args.files or (60 if args.quick else 120),
         esc_files=args.esc_files or (30 if args.quick else 60),
         concurrency=args.concurrency,
+        warmup_files=args.warmup_files,
         latency_seconds=args.latency_seconds or (30.0 if args.quick else 60.0),
         lengths=tuple(float(x) for x in args.lengths.split(",") if x) or None,
     )
