@@ -291,6 +291,19 @@ def wait_until_up(settings: Settings, timeout: float = 600.0) -> None:
     raise TimeoutError(f"NiFi did not answer {url} within {timeout:.0f} s")
 
 
+def thread_dump(settings: Settings) -> Path | None:
+    """Write the JVM's thread dump (jcmd Thread.print) into the NiFi log dir; None if NiFi is not running."""
+    running = pid(settings)
+    if running is None:
+        return None
+    out = settings.logs_dir / "nifi" / f"thread-dump-{time.strftime('%Y%m%dT%H%M%S')}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "wb") as sink:
+        subprocess.run([str(java_home() / "bin" / "jcmd"), str(running), "Thread.print"], stdout=sink,
+                       stderr=subprocess.STDOUT, timeout=60, check=False)
+    return out
+
+
 def stop(settings: Settings, timeout: float = 90.0) -> bool:
     """Stop NiFi gracefully (SIGTERM runs its shutdown hook), killing it after `timeout`."""
     running = pid(settings)

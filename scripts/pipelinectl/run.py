@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+import requests
+
 from pipelinectl import flow, nifi_instance, nifi_security, prometheus, serving, setup
 from pipelinectl.process_files import read_pid, write_pid
 from pipelinectl.settings import Settings, load
@@ -17,6 +19,8 @@ from pipelinectl.settings import Settings, load
 TOKEN_REFRESHER = "nifi-token-refresher"
 REFRESHER_IDENTITY = {"cmdline_marker": "nifi-token"}
 TOKEN_REFRESH_SECONDS = 3600  # NiFi tokens of our single-user login last 8 h
+DEPLOY_ATTEMPTS = 3
+RESTART_STOP_TIMEOUT_S = 30.0  # a NiFi stuck in start-up may not finish its shutdown hook
 
 
 def entry_points(settings: Settings) -> list[tuple[str, str]]:
@@ -76,6 +80,29 @@ def start_token_refresher(settings: Settings) -> None:
     write_pid(settings, TOKEN_REFRESHER, process.pid)
 
 
+def deploy(settings: Settings, attempts: int = DEPLOY_ATTEMPTS) -> str:
+    """Deploy the flow; if NiFi never answers, keep a thread dump, restart NiFi and deploy again.
+
+    NiFi 2.3.0 now and then leaves the upload of a flow with Python processors unanswered: it starts
+    launching the first Python process and then neither adds the processors nor answers (seen twice in
+    about forty starts on fresh data dirs; the next start went through). After a restart the group, if
+    it was stored at all, may be incomplete, so it is replaced from the flow file.
+    """
+    replace = False
+    for attempt in range(1, attempts):
+        try:
+            return flow.deploy(settings, replace=replace)
+        except requests.Timeout:
+            dump = nifi_instance.thread_dump(settings)
+            print(f"NiFi did not answer the flow deployment (attempt {attempt} of {attempts}); thread dump: "
+                  f"{dump}; restarting NiFi", file=sys.stderr)
+            nifi_instance.stop(settings, timeout=RESTART_STOP_TIMEOUT_S)
+            nifi_instance.start(settings)
+            nifi_instance.wait_until_up(settings)
+            replace = True
+    return flow.deploy(settings, replace=replace)
+
+
 def bring_up(settings: Settings) -> dict[str, float]:
     """Start whatever is not running; return timings (seconds) of the steps that ran."""
     timings: dict[str, float] = {}
@@ -92,7 +119,7 @@ def bring_up(settings: Settings) -> dict[str, float]:
     nifi = flow.client(settings)
     group = nifi.child_group(flow.GROUP_NAME)
     if group is None or not flow.is_running(settings):
-        group_id = flow.deploy(settings, replace=False)
+        group_id = deploy(settings)
         flow.start(settings, group_id)
     timings["flow_running"] = time.monotonic() - started
     prometheus.start_all(settings)

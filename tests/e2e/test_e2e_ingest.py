@@ -8,7 +8,7 @@ import subprocess
 
 import soundfile as sf
 from pipeline import Pipeline
-from pipelinectl import flow
+from pipelinectl import flow, nifi_instance
 from pipelinectl.settings import REPO_ROOT
 
 
@@ -75,3 +75,13 @@ def test_run_again_changes_nothing(pipeline: Pipeline) -> None:
     assert again.returncode == 0, again.stderr
     assert again.stdout == pipeline.run_output
     assert {p["id"]: p["revision"]["version"] for p in nifi.processors(group_id)} == before
+
+
+def test_thread_dump_of_the_running_nifi(pipeline: Pipeline) -> None:
+    """What scripts/run keeps when NiFi leaves the flow deployment unanswered."""
+    dump = nifi_instance.thread_dump(pipeline.settings)
+
+    assert dump is not None and dump.parent == pipeline.settings.logs_dir / "nifi"
+    text = dump.read_text()
+    assert "Full thread dump" in text and "Timer-Driven Process Thread" in text
+    dump.unlink()
