@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import sys
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,6 @@ from audio_pipeline.landmarks import DEFAULT_PARAMS, LandmarkParams
 from pipelinectl.bench_fingerprint import add_noise, mp3_roundtrip, synth_music, synth_texture
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from postgres import postgres_cluster  # noqa: F401  (session fixture)
 
 RATE = 16000
 FORK = multiprocessing.get_context("fork")
@@ -30,14 +28,6 @@ def catalog_audio(k: int) -> np.ndarray:
 @pytest.fixture(scope="module")
 def catalog() -> dict[str, np.ndarray]:
     return {f"track-{k}": catalog_audio(k) for k in range(5)}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/state/pipeline.db"
-    cluster = request.getfixturevalue("postgres_cluster")
-    return cluster.create_database(f"fp_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture

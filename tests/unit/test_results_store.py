@@ -17,17 +17,8 @@ from audio_pipeline.results_store import ResultsStore, row_from_attributes
 from pipelinectl import results_cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from postgres import postgres_cluster  # noqa: F401  (session fixture)
 
 FORK = multiprocessing.get_context("fork")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/state/pipeline.db"
-    cluster = request.getfixturevalue("postgres_cluster")
-    return cluster.create_database(f"results_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture
