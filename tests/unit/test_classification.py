@@ -182,6 +182,21 @@ def test_build_predict_request(stubs) -> None:
     assert latest.model_spec.WhichOneof("version_choice") is None
 
 
+def test_stubs_are_loaded_once_per_process(stubs, monkeypatch: pytest.MonkeyPatch) -> None:
+    from audio_pipeline import tfserving_proto
+
+    loads = []
+    monkeypatch.setattr(tfserving_proto, "load_stubs", lambda: loads.append(1) or stubs)
+    classification._stubs.cache_clear()
+    try:
+        windows = np.zeros((1, SR), dtype=np.float32)
+        for _ in range(3):
+            classification.build_predict_request(windows)
+        assert loads == [1]
+    finally:
+        classification._stubs.cache_clear()
+
+
 def _tensor(stubs, values: np.ndarray, form: str = "content", dtype: int = classification.DT_FLOAT):
     pb2, _ = stubs
     t = pb2.TensorProto(dtype=dtype)

@@ -14,6 +14,7 @@ bad input, message too large), `ServingResponseError` (the answer is unusable: r
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import threading
@@ -205,7 +206,10 @@ def make_windows(samples: np.ndarray, windowing: Windowing | None = None) -> np.
 # --- protocol ---------------------------------------------------------------------------------------
 
 
+@functools.cache
 def _stubs():
+    """The generated Predict stubs, loaded once per process: checking that they are current reads and
+    hashes the .proto and looks up package versions (≈ 0.25 ms), too much for every request."""
     from audio_pipeline.tfserving_proto import load_stubs
 
     return load_stubs()
