@@ -210,12 +210,19 @@ def build(seed: int, scale: float, workers: int, use_real: bool = True, verbose:
 
 def cache_path(seed: int, scale: float, use_real: bool) -> Path:
     """Where a built dataset is cached (under the git-ignored build directory)."""
-    key = hashlib.sha1(json.dumps([DATASET_VERSION, seed, scale, use_real]).encode()).hexdigest()[:10]
+    packages = sorted(debian_audio.TRAIN_PACKAGES) if use_real else []
+    key = hashlib.sha1(json.dumps([DATASET_VERSION, seed, scale, use_real, packages]).encode()).hexdigest()[:10]
     return BUILD_DIR / f"dataset-{key}.npz"
 
 
 def load_or_build(seed: int, scale: float, workers: int | None = None, use_real: bool = True) -> dict:
-    """Load the cached dataset or build (and cache) it."""
+    """Load the cached dataset or build (and cache) it.
+
+    The reserved list is checked before the cache too: a package reserved after a dataset was cached
+    must stop training, not be read back from the cache.
+    """
+    if use_real:
+        debian_audio.check_not_reserved(tuple(debian_audio.TRAIN_PACKAGES))
     path = cache_path(seed, scale, use_real)
     if path.exists():
         with np.load(path, allow_pickle=False) as data:

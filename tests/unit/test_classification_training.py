@@ -56,6 +56,21 @@ def test_no_reserved_package_is_used_and_splits_are_disjoint() -> None:
         debian_audio.fetch(["pingus-data"])
 
 
+def test_a_cached_dataset_is_refused_once_a_training_package_is_reserved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+
+    monkeypatch.setattr(dataset, "BUILD_DIR", tmp_path)
+    cached = dataset.cache_path(1, 0.01, True)
+    np.savez(cached, x=np.zeros(1), augmentations="{}", seconds=0.0, n_sources=0)
+    assert dataset.load_or_build(1, 0.01)["n_sources"] == 0  # the cache is used while nothing is reserved
+    reserved = tmp_path / "eval-reserved.txt"
+    reserved.write_text(sorted(debian_audio.TRAIN_PACKAGES)[0] + "\n")
+    monkeypatch.setenv("EVAL_RESERVED_FILE", str(reserved))
+    with pytest.raises(RuntimeError, match="reserved"):
+        dataset.load_or_build(1, 0.01)
+
+
 @pytest.mark.parametrize(
     ("rule", "path", "label"),
     [
