@@ -369,7 +369,7 @@ def test_standin_classifies_through_grpc(standin) -> None:
         mixed = np.concatenate([_tone(2.0), np.zeros(2 * SR, np.float32), _tone(2.0, 440.0)])
         result = classification.classify(mixed, client, windowing=classification.Windowing(hop_seconds=0.5))
         assert result.label == "tone"
-        assert [s.label for s in result.segments] == ["tone", "silence", "tone"] or len(result.segments) >= 3
+        assert [s.label for s in result.segments] == ["tone", "silence", "tone"]
 
 
 def test_standin_rest_status_and_metrics(standin) -> None:

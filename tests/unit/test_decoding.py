@@ -425,6 +425,9 @@ def test_flac_of_analysis_form_samples_is_still_rewritten(tmp_path: Path) -> Non
     sf.write(str(path), pcm, 16000, subtype="PCM_16")
     data = path.read_bytes()
     assert not is_analysis_form(data, decode(data))  # same samples, but not a WAV downstream can read fast
+    from audio_pipeline import flow_steps
+
+    assert flow_steps.decode(data, target_rate=16000, max_duration_s=60).content is not None
 
 
 def test_analysis_form_check_compares_the_samples() -> None:
