@@ -21,12 +21,13 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+
+from pipelinectl.ports import free_port
 
 SERVER_USER = "postgres"
 
@@ -48,12 +49,6 @@ def find_bindir() -> Path | None:
         if (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
             return Path(candidate)
     return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class PostgresCluster:
@@ -96,7 +91,7 @@ class PostgresCluster:
             raise RuntimeError(f"initdb failed: {init.stderr.strip()[-500:]}")
         last = ""
         for _ in range(5):  # the free port can be taken between probing and binding: try another
-            self.port = _free_port()
+            self.port = free_port()
             options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.root} "
                        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50")
             log = self.root / "log"

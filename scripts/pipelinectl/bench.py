@@ -47,7 +47,6 @@ from pipelinectl.bench_corpus import Clip, ClipSet
 from pipelinectl.bench_instance import (
     Instance,
     attach,
-    free_port,
     parse_properties,
     start_private,
     stop_data_dir,
@@ -55,6 +54,7 @@ from pipelinectl.bench_instance import (
 )
 from pipelinectl.bench_load import OutcomeWatcher, Send, Sent
 from pipelinectl.bench_report import Throughput
+from pipelinectl.ports import free_port
 from pipelinectl.settings import load
 
 SECTIONS = ("throughput", "latency", "scaling", "fingerprint")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelinectl import flow, nifi_instance
+from pipelinectl.ports import free_port
 from pipelinectl.settings import REPO_ROOT, Settings, load
 
 PORT_SETTINGS = ("NIFI_HTTP_PORT", "INGEST_HTTP_PORT", "SERVING_GRPC_PORT", "SERVING_REST_PORT",
@@ -59,12 +59,6 @@ class Instance:
                 return log.read().decode(errors="replace").count(THROTTLE_MESSAGE)
         except OSError:
             return 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def parse_properties(items: list[str]) -> dict[str, str]:

@@ -13,7 +13,6 @@ import hashlib
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 import requests
 
 from pipelinectl import nifi_assembly, nifi_security, wheelhouse
+from pipelinectl.ports import free_port, port_is_free
 from pipelinectl.process_files import read_pid, remove_pid, terminate, write_pid
 from pipelinectl.settings import REPO_ROOT, Settings
 
@@ -197,21 +197,6 @@ def _forget_stale_dependencies(home: Path) -> None:
     stamp.write_text(digest.hexdigest())
 
 
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("0.0.0.0", port))  # ListenHTTP binds all interfaces
-        except OSError:
-            return False
-    return True
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _environment(settings: Settings) -> dict[str, str]:
     """NiFi's environment; pip in every processor venv inherits it (offline, pinned installs)."""
     env = dict(os.environ)
@@ -238,7 +223,7 @@ def start(settings: Settings) -> int:
     if running is not None:
         return running
     for port in (settings.nifi_http_port, settings.ingest_http_port):
-        if not _port_is_free(port):
+        if not port_is_free(port):  # ListenHTTP binds all interfaces
             raise RuntimeError(f"port {port} is in use by another program: set NIFI_HTTP_PORT / INGEST_HTTP_PORT")
     assembly = nifi_assembly.assemble()
     home = render_conf(settings, assembly)
@@ -258,7 +243,7 @@ def start(settings: Settings) -> int:
         "-Dfile.encoding=UTF-8",
         f"-Dorg.apache.nifi.bootstrap.config.log.dir={settings.logs_dir / 'nifi'}",
         f"-Dnifi.properties.file.path={home / 'conf' / 'nifi.properties'}",
-        f"-Dorg.apache.nifi.management.server.address=127.0.0.1:{_free_port()}",
+        f"-Dorg.apache.nifi.management.server.address=127.0.0.1:{free_port()}",
         "org.apache.nifi.NiFi",
     ]
     out = open(settings.logs_dir / "nifi-stdout.log", "ab")

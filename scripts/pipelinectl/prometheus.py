@@ -16,7 +16,6 @@ import contextlib
 import json
 import os
 import re
-import socket
 import ssl
 import string
 import subprocess
@@ -32,6 +31,7 @@ from pathlib import Path
 
 from pipelinectl import process_files
 from pipelinectl import settings as settings_mod
+from pipelinectl.ports import free_port
 from pipelinectl.settings import REPO_ROOT, Settings
 
 PROMETHEUS_DIR = REPO_ROOT / "prometheus"
@@ -295,13 +295,6 @@ def start_all(settings: Settings, *, timeout: float = 30.0, **render_options: st
 def stop_all(settings: Settings) -> None:
     for name in reversed(SERVICES):
         stop(name, settings)
-
-
-def free_port() -> int:
-    """An unused TCP port on 127.0.0.1 (for tests; a small race is possible)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager

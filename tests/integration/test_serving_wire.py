@@ -21,7 +21,6 @@ import functools
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
@@ -33,6 +32,7 @@ import numpy as np
 import pytest
 from audio_pipeline import classification
 from audio_pipeline.errors import ServingRequestError
+from pipelinectl.ports import free_port
 
 pytestmark = pytest.mark.serving
 
@@ -70,12 +70,6 @@ def stubs():
     from audio_pipeline import tfserving_proto
 
     return tfserving_proto.load_stubs()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- 1. descriptors ----------------------------------------------------------------------------------
@@ -310,8 +304,8 @@ def standin(serving_venv: Path, tmp_path_factory: pytest.TempPathFactory):
     conf = settings.load(
         {
             "PIPELINE_DATA_DIR": str(data_dir),
-            "SERVING_GRPC_PORT": str(_free_port()),
-            "SERVING_REST_PORT": str(_free_port()),
+            "SERVING_GRPC_PORT": str(free_port()),
+            "SERVING_REST_PORT": str(free_port()),
         }
     )
     started = time.monotonic()
