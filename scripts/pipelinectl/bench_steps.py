@@ -20,13 +20,14 @@ import functools
 import importlib
 import inspect
 import json
-import os
 import sys
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pipelinectl.settings import load
 
 # The per-file steps in the flow's order (names of audio_pipeline.flow_steps functions).
 PIPELINE_STEPS = ("decode", "classify", "fingerprint", "score_speech_quality", "record_outcome")
@@ -56,9 +57,9 @@ class StepContext:
 
     @classmethod
     def default(cls, references_dir: Path, database_url: str = "", **extra: Any) -> StepContext:
-        """The flow's property defaults; the model server is the instance's (SERVING_GRPC_PORT, which
-        the bench sets for its workers and NiFi passes to ExecuteStreamCommand)."""
-        serving = f"127.0.0.1:{os.environ.get('SERVING_GRPC_PORT', '8500')}"
+        """The flow's property defaults; the model server is the instance's, from the settings in the
+        environment (the bench passes them to its workers, NiFi to ExecuteStreamCommand), as the flow's."""
+        serving = load().serving_grpc_address
         return cls({"target_rate": 16000, "max_duration_s": 3600.0, "references_dir": references_dir,
                     "status": "ok", "database_url": database_url, "serving_target": serving, **extra})
 

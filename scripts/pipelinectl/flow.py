@@ -41,7 +41,7 @@ def parameter_values(settings: Settings) -> dict[str, str]:
         "references_dir": str(settings.references_dir),
         "catalog_dir": str(settings.catalog_dir),
         "ingest_http_port": str(settings.ingest_http_port),
-        "serving_grpc_address": f"{settings.serving_host}:{settings.serving_grpc_port}",
+        "serving_grpc_address": settings.serving_grpc_address,
         "results_database_url": settings.results_database_url
         or f"sqlite:///{database.default_sqlite_path(settings.data_dir)}",
     }

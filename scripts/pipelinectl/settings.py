@@ -80,6 +80,11 @@ class Settings:
     def nifi_home(self) -> Path:
         return self.data_dir / "nifi"
 
+    @property
+    def serving_grpc_address(self) -> str:
+        """Where ClassifyAudio (and the bench's steps without NiFi) reach the model server's gRPC API."""
+        return f"{self.serving_host}:{self.serving_grpc_port}"
+
     def as_environment(self) -> dict[str, str]:
         """The settings as environment variables, for the processes we start (NiFi and its Python workers)."""
         return {

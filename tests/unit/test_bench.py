@@ -351,3 +351,14 @@ def test_type_checking_only_annotations_are_resolved_through_the_module_imports(
                 assert bench_steps._openable(function, name).__name__ == parameter.annotation
                 resolved += 1
     assert resolved >= 2  # the fingerprint, catalog and record steps take one each
+
+
+def test_steps_reach_the_model_server_the_flow_is_configured_with(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SERVING_HOST", "models.internal")
+    monkeypatch.setenv("SERVING_GRPC_PORT", "9500")
+    context = bench_steps.StepContext.default(Path("."))
+    assert context.values["serving_target"] == "models.internal:9500"
+    from pipelinectl import flow
+    from pipelinectl.settings import load
+
+    assert flow.parameter_values(load())["serving_grpc_address"] == "models.internal:9500"
