@@ -372,6 +372,18 @@ def test_read_analysis_wav_accepts_other_wavs(tmp_path: Path) -> None:
     np.testing.assert_allclose(y, 0.125, atol=1e-4)
 
 
+def test_read_analysis_wav_keeps_only_the_start_when_asked(tmp_path: Path) -> None:
+    x = np.arange(-8000, 8000, dtype=np.float32) / 32768  # 1 s at 16 kHz, exact 16-bit values
+    data = to_wav_bytes(x, 16000)
+    head, rate = read_analysis_wav(data, max_seconds=0.25)
+    assert rate == 16000
+    np.testing.assert_array_equal(head, x[:4000])
+    assert read_analysis_wav(data, max_seconds=5.0)[0].size == x.size
+    path = tmp_path / "stereo.wav"  # the soundfile path cuts too
+    sf.write(str(path), np.stack([x, x], axis=1), 16000, subtype="PCM_16")
+    np.testing.assert_array_equal(read_analysis_wav(path.read_bytes(), max_seconds=0.25)[0], x[:4000])
+
+
 def test_read_analysis_wav_rejects_garbage() -> None:
     with pytest.raises(AudioPipelineError) as info:
         read_analysis_wav(b"not a wav at all")

@@ -223,21 +223,25 @@ def is_analysis_form(data: bytes, decoded: DecodedAudio) -> bool:
     return True
 
 
-def read_analysis_wav(data: bytes) -> tuple[np.ndarray, int]:
+def read_analysis_wav(data: bytes, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
     """Return (samples, rate) from analysis-form WAV content as float32 in [-1, 1).
 
-    Falls back to soundfile (downmixed to mono float32) for any other WAV layout, so a processor
-    still works if it is handed some other mono/stereo WAV.
+    `max_seconds` keeps only the start, cut before the conversion (a step that looks at the first
+    minutes of an hour-long file need not convert all of it). Falls back to soundfile (downmixed to
+    mono float32) for any other WAV layout, so a processor still works if it is handed some other
+    mono/stereo WAV.
     """
     if len(data) == 0:
         raise EmptyInputError("analysis content is empty (0 bytes)")
-    fast = _read_pcm16_mono_wav(data)
+    fast = _read_pcm16_mono_wav(data, max_seconds)
     if fast is not None:
         return fast
     try:
         x, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise CorruptAudioError(f"analysis content is not a readable WAV: {exc}") from exc
+    if max_seconds is not None:
+        x = x[: int(max_seconds * rate)]
     mono = x[:, 0] if x.shape[1] == 1 else x.mean(axis=1, dtype=np.float32)
     return np.ascontiguousarray(mono), int(rate)
 
@@ -919,12 +923,14 @@ def _read_full(stream: io.BufferedReader, view: memoryview) -> int:
 # --------------------------------------------------------------------------------------------------
 
 
-def _read_pcm16_mono_wav(data: bytes) -> tuple[np.ndarray, int] | None:
+def _read_pcm16_mono_wav(data: bytes, max_seconds: float | None = None) -> tuple[np.ndarray, int] | None:
     """Fast read of a little-endian mono 16-bit PCM WAV (the analysis form); None for any other layout."""
     layout = _pcm16_mono_wav_layout(data)
     if layout is None:
         return None
     rate, offset, count = layout
+    if max_seconds is not None:
+        count = min(count, int(max_seconds * rate))
     samples = np.frombuffer(data, dtype="<i2", count=count, offset=offset).astype(np.float32)
     samples *= 1 / _PCM_SCALE
     return samples, rate

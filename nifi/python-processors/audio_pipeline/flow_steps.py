@@ -106,7 +106,8 @@ def fingerprint(
     `audio.duplicate.of` names the earlier file's result. The catalog match looks at the first
     `max_match_seconds` only: enough for excerpts, bounded for hour-long files.
     """
-    samples, rate = decoding.read_analysis_wav(content)
+    # both look at the start only: convert no more of the content than that
+    samples, rate = decoding.read_analysis_wav(content, max(chromaprint.DEFAULT_MAX_SECONDS, max_match_seconds))
     identity = chromaprint.fingerprint(samples, rate)
     name = attributes.get(attr.OUTPUT_NAME) or attributes.get(attr.FILENAME, "")
     duplicate_of = index.check_duplicate(identity.encoded, attributes.get(attr.SHA256, ""), name)
