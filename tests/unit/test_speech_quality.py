@@ -342,9 +342,6 @@ def test_errors_are_pipeline_errors() -> None:
 
 
 def test_scoring_in_worker_processes_gives_the_same_result_and_errors(audio: AudioFactory, tmp_path: Path) -> None:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     from audio_pipeline import flow_steps
     from audio_pipeline.decoding import to_wav_bytes
 
@@ -356,11 +353,19 @@ def test_scoring_in_worker_processes_gives_the_same_result_and_errors(audio: Aud
     too_short = to_wav_bytes(decoded.samples[:1600], 16000)
 
     in_process = flow_steps.score_speech_quality(content, attributes, reference=ref_path)
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool = sq.ScoringPool(2)
+    try:
         pooled = flow_steps.score_speech_quality(content, attributes, reference=ref_path, pool=pool)
         with pytest.raises(PesqScoringError) as failed:  # raised in the worker, arrives with its code
             flow_steps.score_speech_quality(too_short, attributes, reference=ref_path, pool=pool)
+        for worker in list(pool._pool._processes.values()):  # workers die (not the file's fault) ...
+            worker.kill()
+            worker.join()
+        again = flow_steps.score_speech_quality(content, attributes, reference=ref_path, pool=pool)
+    finally:
+        pool.close()
 
     assert pooled == in_process
+    assert again == in_process  # ... the pool is replaced and the file scored
     assert float(pooled.attributes[attr.PESQ_MOS]) > 1.0
     assert failed.value.code == "pesq_error" and "PESQ needs at least" in failed.value.detail

@@ -17,12 +17,10 @@ from audio_pipeline.errors import InvalidReferenceError
 
 if TYPE_CHECKING:  # pesq (speech_quality) and grpc (classification) are imported where used: only the
     # processors that need them install them
-    from concurrent.futures import Executor
-
     from audio_pipeline.classification import ServingClient, Windowing
     from audio_pipeline.fingerprint_index import FingerprintIndex
     from audio_pipeline.results_store import ResultsStore
-    from audio_pipeline.speech_quality import QualityThresholds
+    from audio_pipeline.speech_quality import QualityThresholds, ScoringPool
 
 SUCCESS = "success"
 NO_REFERENCE = "no reference"
@@ -71,13 +69,13 @@ def score_speech_quality(
     reference: Path,
     mode: str | None = None,
     thresholds: QualityThresholds | None = None,
-    pool: Executor | None = None,
+    pool: ScoringPool | None = None,
 ) -> StepResult:
     """PESQ of the analysis-form content against `reference` (see `find_reference`).
 
     The mode follows the original rate (`nb` below 16 kHz), so 8 kHz input is scored narrow-band at
     8 kHz as the pesq package would score it. With `pool` (worker processes), the PESQ computation
-    runs there: the pesq extension holds the GIL, so one Python process scores on one core at most.
+    runs in its worker processes (`speech_quality.ScoringPool`).
     """
     from audio_pipeline import speech_quality
 
@@ -88,8 +86,7 @@ def score_speech_quality(
     if pool is None:
         result = speech_quality.score(degraded, rate, reference_samples, reference_rate, mode=chosen)
     else:
-        result = pool.submit(speech_quality.score, degraded, rate, reference_samples, reference_rate,
-                             mode=chosen).result()
+        result = pool.score(degraded, rate, reference_samples, reference_rate, mode=chosen)
     return StepResult(
         attributes=speech_quality.result_attributes(
             result, reference.name, thresholds or speech_quality.DEFAULT_THRESHOLDS

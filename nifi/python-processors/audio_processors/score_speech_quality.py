@@ -1,11 +1,6 @@
 """ScoreSpeechQuality: NiFi adapter over audio_pipeline.flow_steps.score_speech_quality."""
 
-import functools
-import multiprocessing
 import sys
-import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the plain audio_pipeline package
@@ -70,7 +65,6 @@ class ScoreSpeechQuality(FlowFileTransform):
         super().__init__()
         use_fast_content_transfer()
         self.pool = None
-        self.pool_lock = threading.Lock()  # Concurrent Tasks may find the same broken pool at once
 
     def getPropertyDescriptors(self):
         return [self.REFERENCES_DIR, self.MODE, self.THRESHOLDS, self.WORKERS]
@@ -81,24 +75,12 @@ class ScoreSpeechQuality(FlowFileTransform):
     def onScheduled(self, context):
         metrics.configure(type(self).__name__)
         self.thresholds = speech_quality.QualityThresholds.parse(context.getProperty(self.THRESHOLDS).getValue())
-        self.workers = context.getProperty(self.WORKERS).asInteger()
-        self.pool = self._start_pool()
-
-    def _start_pool(self):
-        if not self.workers:
-            return None
-        spawn = multiprocessing.get_context("spawn")  # not fork: this process runs py4j's threads
-        return ProcessPoolExecutor(self.workers, mp_context=spawn)
-
-    def _replace_broken_pool(self, broken):
-        with self.pool_lock:
-            if self.pool is broken:  # else another task replaced it already
-                broken.shutdown(wait=False)
-                self.pool = self._start_pool()
+        workers = context.getProperty(self.WORKERS).asInteger()
+        self.pool = speech_quality.ScoringPool(workers) if workers else None
 
     def onStopped(self, context):
         if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+            self.pool.close()
             self.pool = None
         metrics.flush()
 
@@ -112,20 +94,14 @@ class ScoreSpeechQuality(FlowFileTransform):
             if reference is None:  # decided from attributes alone: the content is never read
                 return FlowFileTransformResult(flow_steps.NO_REFERENCE)
             with metrics.time_stage("pesq"):
-                score = functools.partial(
-                    flow_steps.score_speech_quality,
+                result = flow_steps.score_speech_quality(
                     flowfile.getContentsAsBytes(),
                     attributes,
                     reference=reference,
                     mode=None if mode == "auto" else mode,
                     thresholds=self.thresholds,
+                    pool=self.pool,
                 )
-                pool = self.pool
-                try:
-                    result = score(pool=pool)
-                except BrokenProcessPool:  # a PESQ worker died (not this file's fault): new workers, once more
-                    self._replace_broken_pool(pool)
-                    result = score(pool=self.pool)
         except Exception as error:  # every failure leaves with a reason, never as a bare exception
             return FlowFileTransformResult("failure", attributes=failure_attributes(error))
         return FlowFileTransformResult(result.route, attributes=result.attributes)
