@@ -18,9 +18,6 @@ SERVING_DIR = Path(__file__).resolve().parent
 REPO_ROOT = SERVING_DIR.parent
 MODELS_DIR = SERVING_DIR / "models"
 MODEL_BASE_PATH = MODELS_DIR / MODEL_NAME
-MODEL_CONFIG_FILE = MODELS_DIR / "models.config"
-BATCHING_CONFIG_FILE = MODELS_DIR / "batching.config"
-MONITORING_CONFIG_FILE = MODELS_DIR / "monitoring.config"
 METADATA_FILENAME = "training_metadata.json"
 BUILD_DIR = REPO_ROOT / "build" / "serving"
 

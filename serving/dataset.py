@@ -15,7 +15,7 @@ import os
 import time
 import zlib
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -249,7 +249,3 @@ def describe(data: dict) -> dict:
     out["sources"] = int(data["n_sources"])
     return out
 
-
-def spec_dict(spec: Spec) -> dict:
-    """A spec as a plain dict (for debugging output)."""
-    return asdict(spec)

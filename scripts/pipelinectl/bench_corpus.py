@@ -19,7 +19,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -235,6 +235,3 @@ def _read(path: Path) -> np.ndarray:
     samples, _ = sf.read(str(path), dtype="float32", always_2d=False)
     return samples
 
-
-def describe(clip_set: ClipSet) -> dict[str, object]:
-    return asdict(clip_set) | {"key": clip_set.key}

@@ -43,9 +43,7 @@ def default_sqlite_path(data_dir: Path | str) -> Path:
 def open_database(url: str = "", data_dir: Path | str | None = None) -> Database:
     """Open the configured database: `url` (postgresql://…, sqlite:///path) or SQLite in `data_dir`."""
     url = (url or "").strip()
-    if url.startswith(("postgresql://", "postgres://")):
-        return Database(url)
-    if url.startswith("sqlite:///"):
+    if url.startswith(("postgresql://", "postgres://", "sqlite:///")):
         return Database(url)
     if url:
         raise DatabaseError(f"unsupported database URL {redact(url)!r}: use postgresql://… or sqlite:///…")
@@ -292,19 +290,11 @@ class Cursor:
         self._cur.execute(self._sql(sql), tuple(params))
         return self
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            self._cur.executemany(self._sql(sql), rows)
-
     def fetchone(self) -> tuple[Any, ...] | None:
         return self._cur.fetchone()
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return self._cur.fetchall()
-
-    @property
-    def rowcount(self) -> int:
-        return self._cur.rowcount
 
     def copy_ints(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[int]]) -> None:
         """Insert many integer rows fast: COPY on PostgreSQL, executemany on SQLite."""

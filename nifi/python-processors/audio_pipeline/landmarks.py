@@ -15,8 +15,6 @@ import soxr
 
 from audio_pipeline.errors import AudioPipelineError
 
-ANALYSIS_RATE = 16000  # what the pipeline's decoder hands in
-
 _DT_BITS = 6
 _DF_BITS = 7
 _F1_BITS = 9
