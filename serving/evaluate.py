@@ -5,7 +5,9 @@
 Held-out: window-level accuracy, per-class precision/recall and confusion matrix on the test groups
 of the training dataset (rebuilt deterministically when not cached). Real recordings: every file of
 the evaluation packages (disjoint from the training packages, none evaluation-reserved) classified
-file-level exactly as the pipeline does (1 s windows, client aggregation), per class and per package.
+file-level with the pipeline's windowing and aggregation (1 s windows, the client's aggregate), per
+class and per package. The files are read with the training data's reader (first 120 s, soxr to
+16 kHz), not through DecodeAudio's 16-bit analysis form.
 By default the SavedModel runs in-process; with --target the windows go through TF Serving's gRPC
 API with the project's own client instead.
 """
@@ -65,8 +67,8 @@ def grpc_predictor(target: str):
     return lambda windows: client.predict(np.asarray(windows, dtype=np.float32)).probabilities
 
 
-def evaluate_held_out(predict, seed: int, scale: float) -> dict:
-    data = dataset.load_or_build(seed, scale)
+def evaluate_held_out(predict, seed: int, scale: float, use_real: bool) -> dict:
+    data = dataset.load_or_build(seed, scale, use_real=use_real)
     mask = data["split"] == "test"
     probs = predict(data["x"][mask])
     result = metrics_report.summary(data["y"][mask], probs.argmax(axis=1))
@@ -138,7 +140,9 @@ def main(argv: list[str] | None = None) -> None:
     report: dict = {"model": str(version_dir), "via": args.target or "in-process SavedModel"}
     t0 = time.time()
     if not args.skip_held_out:
-        report["held_out"] = evaluate_held_out(predict, seed, scale)
+        # the model's own dataset: with real recordings only if it was trained with them (--no-real)
+        use_real = bool(meta.get("dataset", {}).get("real_training_packages", True))
+        report["held_out"] = evaluate_held_out(predict, seed, scale, use_real)
         print(metrics_report.render("held-out split (windows)", report["held_out"]))
         print("accuracy by source:", json.dumps(report["held_out"]["accuracy_by_source"]))
     if not args.skip_real:
