@@ -75,7 +75,7 @@ def parse_properties(items: list[str]) -> dict[str, str]:
 def start_private(data_dir: Path, properties: dict[str, str], log: Any = print) -> Instance:
     """Start (or reuse) the private instance, then deploy this checkout's flow and start it."""
     # Its own data dir, ports and (SQLite) database: nothing shared with the developer's instance.
-    env = dict(os.environ, PIPELINE_DATA_DIR=str(data_dir), NIFI_PROFILE="dev", RESULTS_DATABASE_URL="")
+    env = dict(os.environ, PIPELINE_DATA_DIR=str(data_dir), NIFI_PROFILE="dev", RESULTS_DATABASE_URL="", NIFI_URL="")
     env.update({name: str(free_port()) for name in PORT_SETTINGS})
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = load(env)

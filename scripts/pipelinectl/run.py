@@ -5,6 +5,7 @@ Idempotent: with everything already up it deploys nothing, restarts nothing, and
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -129,7 +130,8 @@ def bring_up(settings: Settings) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = load()
+    # scripts/run deploys to the NiFi it starts; NIFI_URL names another NiFi for ./scripts/flow only
+    settings = dataclasses.replace(load(), nifi_url="")
     timings = bring_up(settings)
     width = max(len(name) for name, _ in entry_points(settings))
     print("Audio pipeline is running.")

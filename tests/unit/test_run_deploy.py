@@ -59,3 +59,13 @@ def test_gives_up_after_the_last_attempt(monkeypatch: pytest.MonkeyPatch, calls:
         run.deploy(load({"PIPELINE_DATA_DIR": str(tmp_path)}), attempts=3)
     assert [c for c in calls if c[0] == "deploy"] == [("deploy", False), ("deploy", True), ("deploy", True)]
     assert calls.count(("start",)) == 2
+
+
+def test_run_manages_its_own_nifi_even_when_nifi_url_is_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PIPELINE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("NIFI_URL", "https://nifi.example:8443")  # for ./scripts/flow against another NiFi
+    seen = []
+    monkeypatch.setattr(run, "bring_up", lambda settings: seen.append(settings) or {})
+    assert run.main([]) == 0
+    assert seen[0].nifi_url == ""
+    assert run.flow.client(seen[0]).api.startswith(f"http://127.0.0.1:{seen[0].nifi_http_port}/")
