@@ -141,7 +141,7 @@ def build(nifi: NiFiClient, path: Path = FLOW_FILE) -> Path:
     _connect(nifi, gid, name_result, write, ["success"])
     _connect(nifi, gid, name_failed, write, ["success"])
     _connect(nifi, gid, write, write, ["failure"])
-    path.write_text(flow_groups.export_form(nifi.download_group(gid), PARAMETERS))
+    path.write_text(flow_groups.dumps(flow_groups.normalize(nifi.download_group(gid), PARAMETERS)))
     flow_groups.remove(nifi, gid)
     flow_groups.remove_parameter_context(nifi, PARAMETER_CONTEXT)
     return path

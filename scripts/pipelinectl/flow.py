@@ -11,7 +11,6 @@ parameters left empty; deploy fills them from the pipeline settings.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 import time
@@ -22,7 +21,7 @@ from typing import Any
 import requests
 from audio_pipeline import database
 
-from pipelinectl import nifi_instance, nifi_security
+from pipelinectl import flow_groups, nifi_instance, nifi_security
 from pipelinectl.nifi_api import NiFiApiError, NiFiClient
 from pipelinectl.settings import REPO_ROOT, Settings, load
 
@@ -49,60 +48,9 @@ def parameter_values(settings: Settings) -> dict[str, str]:
 
 MANAGED_PARAMETERS = frozenset(parameter_values(load({})).keys())
 
-# -- the file format -------------------------------------------------------------------------
-
-
-def _strip_instance_ids(node: Any) -> None:
-    if isinstance(node, dict):
-        node.pop("instanceIdentifier", None)
-        node.pop("instanceGroupId", None)
-        for value in node.values():
-            _strip_instance_ids(value)
-    elif isinstance(node, list):
-        for value in node:
-            _strip_instance_ids(value)
-
-
-def _sort_component_lists(node: Any) -> None:
-    """NiFi returns components in no fixed order; sort every list of identified components."""
-    if isinstance(node, dict):
-        for value in node.values():
-            _sort_component_lists(value)
-    elif isinstance(node, list):
-        for value in node:
-            _sort_component_lists(value)
-        if node and all(isinstance(v, dict) and "identifier" in v for v in node):
-            node.sort(key=lambda v: (v.get("name") or "", v["identifier"]))
-        elif node and all(isinstance(v, dict) and "name" in v and "sensitive" in v for v in node):
-            node.sort(key=lambda v: v["name"])  # parameters
-        elif node and all(isinstance(v, str) for v in node):
-            node.sort()
-
-
 def normalize(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """A stable, environment-neutral form of a downloaded flow definition."""
-    result = copy.deepcopy(snapshot)
-    _strip_instance_ids(result)
-    result.pop("latest", None)
-    for context in result.get("parameterContexts", {}).values():
-        for parameter in context.get("parameters", []):
-            if parameter["name"] in MANAGED_PARAMETERS:
-                parameter["value"] = ""
-    _sort_component_lists(result)
-    return result
-
-
-def dumps(snapshot: dict[str, Any]) -> str:
-    return json.dumps(snapshot, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def with_parameters(snapshot: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
-    result = copy.deepcopy(snapshot)
-    context = result["parameterContexts"][PARAMETER_CONTEXT]
-    for parameter in context["parameters"]:
-        if parameter["name"] in values:
-            parameter["value"] = values[parameter["name"]]
-    return result
+    """The file form of a downloaded pipeline flow (the parameters deploy fills in left empty)."""
+    return flow_groups.normalize(snapshot, MANAGED_PARAMETERS)
 
 
 def read_flow(path: Path = FLOW_FILE) -> dict[str, Any]:
@@ -129,20 +77,8 @@ def client(settings: Settings) -> NiFiClient:
 
 def deploy(settings: Settings, *, replace: bool = True, path: Path = FLOW_FILE) -> str:
     """Put the file's flow into NiFi (upload, or replace when present and `replace`); return group id."""
-    nifi = client(settings)
-    values = parameter_values(settings)
-    snapshot = with_parameters(read_flow(path), values)
-    group = nifi.child_group(GROUP_NAME)
-    if group is None:
-        group_id = nifi.upload_group(nifi.root_id(), GROUP_NAME, json.dumps(snapshot))["id"]
-    else:
-        group_id = group["id"]
-        if replace:
-            nifi.set_group_state(group_id, "STOPPED")
-            nifi.set_group_state(group_id, "DISABLED")
-            nifi.replace_group(group_id, snapshot)
-    nifi.update_parameters(PARAMETER_CONTEXT, values)
-    return group_id
+    return flow_groups.deploy(client(settings), read_flow(path), GROUP_NAME, PARAMETER_CONTEXT,
+                              parameter_values(settings), replace=replace)
 
 
 def start(settings: Settings, group_id: str, timeout: float = 900.0) -> None:
@@ -200,11 +136,16 @@ def is_running(settings: Settings) -> bool:
 
 
 def export(settings: Settings, path: Path = FLOW_FILE) -> Path:
+    """Write the running group, as edited in the UI, to `path` in the file form (keeping the group
+    identifier of the file it replaces, so that an unchanged flow exports to an unchanged file)."""
     nifi = client(settings)
     group = nifi.child_group(GROUP_NAME)
     if group is None:
         raise SystemExit(f"no process group named {GROUP_NAME!r} in NiFi at {nifi.api}")
-    path.write_text(dumps(normalize(nifi.download_group(group["id"]))))
+    snapshot = normalize(nifi.download_group(group["id"]))
+    if path.exists():
+        snapshot = flow_groups.with_group_identifier(snapshot, read_flow(path)["flowContents"]["identifier"])
+    path.write_text(flow_groups.dumps(snapshot))
     return path
 
 

@@ -1,6 +1,6 @@
-"""Generic process-group helpers over the REST client: deploy any versioned flow file into a named group
-with its own parameter context, remove a group again, tune processors. flow.py keeps the pipeline's
-own deploy; this is for further groups (the benchmark's ExecuteStreamCommand flow)."""
+"""Generic process-group helpers over the REST client, for any versioned flow file: its diff-friendly
+file form, deploy into a named group with its own parameter context, stop, remove, tune processors.
+flow.py applies them to the pipeline's own flow; the benchmark to its ExecuteStreamCommand flow."""
 
 from __future__ import annotations
 
@@ -8,13 +8,78 @@ import copy
 import json
 import time
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-from pipelinectl import flow
 from pipelinectl.nifi_api import CLIENT_ID, NiFiApiError, NiFiClient
 
 PYTHON_BUNDLE_ARTIFACT = "python-extensions"
+
+# -- the file form -----------------------------------------------------------------------------
+
+
+def _strip_instance_ids(node: Any) -> None:
+    if isinstance(node, dict):
+        node.pop("instanceIdentifier", None)
+        node.pop("instanceGroupId", None)
+        for value in node.values():
+            _strip_instance_ids(value)
+    elif isinstance(node, list):
+        for value in node:
+            _strip_instance_ids(value)
+
+
+def _sort_component_lists(node: Any) -> None:
+    """NiFi returns components in no fixed order; sort every list of identified components."""
+    if isinstance(node, dict):
+        for value in node.values():
+            _sort_component_lists(value)
+    elif isinstance(node, list):
+        for value in node:
+            _sort_component_lists(value)
+        if node and all(isinstance(v, dict) and "identifier" in v for v in node):
+            node.sort(key=lambda v: (v.get("name") or "", v["identifier"]))
+        elif node and all(isinstance(v, dict) and "name" in v and "sensitive" in v for v in node):
+            node.sort(key=lambda v: v["name"])  # parameters
+        elif node and all(isinstance(v, str) for v in node):
+            node.sort()
+
+
+def normalize(snapshot: dict[str, Any], blank: Iterable[str]) -> dict[str, Any]:
+    """A stable, environment-neutral form of a downloaded flow definition: no instance ids, lists in a
+    fixed order, and the environment-specific parameters `blank` emptied (deploy fills them in)."""
+    names = set(blank)
+    result = copy.deepcopy(snapshot)
+    _strip_instance_ids(result)
+    result.pop("latest", None)
+    for context in result.get("parameterContexts", {}).values():
+        for parameter in context.get("parameters", []):
+            if parameter["name"] in names:
+                parameter["value"] = ""
+    _sort_component_lists(result)
+    return result
+
+
+def with_group_identifier(snapshot: dict[str, Any], identifier: str) -> dict[str, Any]:
+    """A copy of `snapshot` whose top group is `identifier` again, in its components' references too.
+
+    NiFi gives an uploaded group a new identifier, so without this every deploy would change that
+    identifier, and every component's `groupIdentifier`, in the next export of an unchanged flow.
+    """
+    old = snapshot["flowContents"]["identifier"]
+
+    def swap(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: swap(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [swap(value) for value in node]
+        return identifier if node == old else node
+
+    return swap(snapshot)
+
+
+def dumps(snapshot: dict[str, Any]) -> str:
+    """The text of a flow file: sorted keys and two-space indent, so that edits diff line by line."""
+    return json.dumps(snapshot, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def fill_parameters(snapshot: dict[str, Any], context: str, values: dict[str, str]) -> dict[str, Any]:
@@ -26,27 +91,23 @@ def fill_parameters(snapshot: dict[str, Any], context: str, values: dict[str, st
     return result
 
 
-def export_form(snapshot: dict[str, Any], blank: Iterable[str]) -> str:
-    """The file form (flow.normalize + flow.dumps) with the environment-specific parameters `blank` emptied."""
-    names = set(blank)
-    result = flow.normalize(snapshot)
-    for context in result.get("parameterContexts", {}).values():
-        for parameter in context.get("parameters", []):
-            if parameter["name"] in names:
-                parameter["value"] = ""
-    return flow.dumps(result)
+# -- groups in a running NiFi ------------------------------------------------------------------
 
 
-def deploy(nifi: NiFiClient, path: Path, group: str, context: str, values: dict[str, str]) -> str:
-    """Upload the flow file as group `group` under root (replacing one of that name); return its id."""
-    snapshot = fill_parameters(json.loads(path.read_text()), context, values)
+def deploy(nifi: NiFiClient, snapshot: dict[str, Any], group: str, context: str, values: dict[str, str],
+           *, replace: bool = True) -> str:
+    """Put the flow `snapshot` into NiFi as group `group` under root, its parameter context `context`
+    filled from `values`: uploaded when absent, else stopped and replaced (unless not `replace`).
+    Returns the group's id."""
+    filled = fill_parameters(snapshot, context, values)
     existing = nifi.child_group(group)
     if existing is None:
-        group_id = nifi.upload_group(nifi.root_id(), group, json.dumps(snapshot))["id"]
+        group_id = nifi.upload_group(nifi.root_id(), group, json.dumps(filled))["id"]
     else:
         group_id = existing["id"]
-        stop(nifi, group_id)
-        nifi.replace_group(group_id, snapshot)
+        if replace:
+            stop(nifi, group_id)
+            nifi.replace_group(group_id, filled)
     nifi.update_parameters(context, values)  # an existing context of that name is reused, not renamed
     return group_id
 

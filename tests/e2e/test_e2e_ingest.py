@@ -85,3 +85,16 @@ def test_thread_dump_of_the_running_nifi(pipeline: Pipeline) -> None:
     text = dump.read_text()
     assert "Full thread dump" in text and "Timer-Driven Process Thread" in text
     dump.unlink()
+
+
+def test_export_of_the_deployed_flow_is_the_committed_file(pipeline: Pipeline, tmp_path) -> None:
+    """./scripts/flow export of the unchanged flow writes the committed file byte for byte, so that a
+    diff after editing in the NiFi UI shows the edits and nothing else."""
+    exported = tmp_path / "audio-pipeline.json"
+    exported.write_bytes(flow.FLOW_FILE.read_bytes())
+
+    done = subprocess.run([str(REPO_ROOT / "scripts" / "flow"), "export", "--file", str(exported)],
+                          env=pipeline.env, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    assert exported.read_text() == flow.FLOW_FILE.read_text()
