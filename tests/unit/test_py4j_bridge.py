@@ -94,3 +94,24 @@ def test_recording_a_result_reads_single_attributes_never_the_whole_map(tmp_path
     assert row is not None and (row.filename, row.audio_class, row.pesq_mos) == ("take.wav", "speech", 3.9)
     assert "getAttributes" not in flowfile.calls
     assert "getAttribute:http.headers.user-agent" not in flowfile.calls
+
+
+def test_a_quarantined_row_keeps_the_reason(tmp_path) -> None:
+    from audio_pipeline import attributes as attr
+    from audio_pipeline import flow_steps, metrics
+    from audio_pipeline.results_store import ResultsStore
+
+    metrics.close()
+    metrics.configure("RecordResult", env={"PUSHGATEWAY_URL": "off"}, state_dir=tmp_path, start_thread=False)
+    values = {"uuid": "u-2", "filename": "notes.wav", attr.ERROR: "not_audio",
+              attr.ERROR_DETAIL: "no audio stream found"}
+    store = ResultsStore.open(f"sqlite:///{tmp_path / 'r.db'}")
+    try:
+        result = flow_steps.record_outcome(py4j_bridge.FlowFileAttributes(FakeFlowFile(values)), "quarantined",
+                                           store=store)
+        row = store.get("u-2")
+    finally:
+        store.close()
+        metrics.close()
+    assert result.attributes == {attr.STATUS: "quarantined"}
+    assert row is not None and row.error == "not_audio: no audio stream found"

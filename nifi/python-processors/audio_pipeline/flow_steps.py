@@ -137,8 +137,12 @@ OUTCOME_STATUSES = {"ok": "success", "quarantined": "failure"}  # results-table 
 
 
 def record_outcome(attributes: Mapping[str, str], status: str, *, store: ResultsStore) -> StepResult:
-    """The file's row in the results table and its counts in the metrics; the last step of both paths."""
-    row = store.record(attributes, status, attributes.get(attr.ERROR) or None)
+    """The file's row in the results table and its counts in the metrics; the last step of both paths.
+
+    A quarantined file's row keeps its reason as `code: detail` (the store builds it from the
+    attributes), so the table answers "why" without the quarantine folder.
+    """
+    row = store.record(attributes, status)
     metrics.record_result(attributes, OUTCOME_STATUSES[status])
     return StepResult(attributes={attr.STATUS: row.status})
 
