@@ -31,6 +31,9 @@ MODELS_DIR = SERVING_DIR / "models"
 MODEL_NAME = "audio_classifier"
 VENV_DIR = REPO_ROOT / ".venv-serving"
 REQUIREMENTS = REPO_ROOT / "requirements" / "serving.txt"
+# The compose image's own TensorFlow, to check that the committed SavedModel loads there (tests only)
+RUNTIME_CHECK_VENV_DIR = REPO_ROOT / ".venv-tf-runtime"
+RUNTIME_CHECK_REQUIREMENTS = REPO_ROOT / "requirements" / "tf-runtime.txt"
 MARKER = "serving.standin"  # in the command line of the stand-in process
 
 
@@ -70,16 +73,18 @@ def command(settings: Settings, python: Path | None = None) -> list[str]:
     ]
 
 
-def install_venv(venv: Path = VENV_DIR, python: str = sys.executable, force: bool = False) -> Path:
-    """Create the serving virtualenv (TensorFlow CPU, official TF Serving API stubs, prometheus-client)."""
+def install_venv(venv: Path = VENV_DIR, python: str = sys.executable, force: bool = False,
+                 requirements: Path = REQUIREMENTS) -> Path:
+    """Create a virtualenv from a complete lock: by default the serving one (TensorFlow CPU, official
+    TF Serving API stubs, prometheus-client). Done again only when the lock changed."""
     stamp = venv / ".requirements"
-    wanted = REQUIREMENTS.read_text(encoding="utf-8")
+    wanted = requirements.read_text(encoding="utf-8")
     if not force and venv_python(venv).exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == wanted:
         return venv
     if not venv_python(venv).exists():
         subprocess.run([python, "-m", "venv", str(venv)], check=True)
     pip = [str(venv_python(venv)), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
-    subprocess.run([*pip, "--no-deps", "-r", str(REQUIREMENTS)], check=True)
+    subprocess.run([*pip, "--no-deps", "-r", str(requirements)], check=True)
     stamp.write_text(wanted, encoding="utf-8")
     return venv
 

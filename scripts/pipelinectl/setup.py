@@ -26,7 +26,9 @@ def setup(settings: Settings, *, for_tests: bool = False) -> float:
     wheelhouse.ensure()
     tfserving_proto.ensure_stubs()
     serving.install_venv()
-    if not for_tests:
+    if for_tests:
+        serving.install_venv(serving.RUNTIME_CHECK_VENV_DIR, requirements=serving.RUNTIME_CHECK_REQUIREMENTS)
+    else:
         ensure_data_dirs(settings)
     return time.monotonic() - started
 
