@@ -22,7 +22,7 @@ import requests
 
 from pipelinectl import nifi_assembly, nifi_security, wheelhouse
 from pipelinectl.ports import free_port, port_is_free
-from pipelinectl.process_files import read_pid, remove_pid, terminate, write_pid
+from pipelinectl.process_files import end_group, read_pid, remove_pid, terminate, write_pid
 from pipelinectl.settings import REPO_ROOT, Settings
 
 CONF_TEMPLATES = REPO_ROOT / "nifi" / "runtime" / "conf"
@@ -290,11 +290,17 @@ def thread_dump(settings: Settings) -> Path | None:
 
 
 def stop(settings: Settings, timeout: float = 90.0) -> bool:
-    """Stop NiFi gracefully (SIGTERM runs its shutdown hook), killing it after `timeout`."""
+    """Stop NiFi gracefully (SIGTERM runs its shutdown hook), killing it after `timeout`.
+
+    The signal goes to the JVM alone: its shutdown hook stops the processors and then ends their
+    Python processes. Signalling the whole process group ended the Python processes while their
+    processors were still transforming FlowFiles, and NiFi routed those to failure: good files were
+    quarantined by a restart. Whatever of the group outlives the JVM is ended afterwards.
+    """
     running = pid(settings)
     if running is None:
         return False
-    # The group: NiFi's Python worker processes go too.
-    terminate(running, lambda: pid(settings) is not None, timeout=timeout, group=True)
+    terminate(running, lambda: pid(settings) is not None, timeout=timeout)
+    end_group(running)  # NiFi was started as a session (group) leader: its pid is the group id
     remove_pid(settings, PID_NAME)
     return True

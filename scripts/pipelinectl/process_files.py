@@ -80,6 +80,22 @@ def terminate(pid: int, alive: Callable[[], bool], *, timeout: float, group: boo
     _reap(pid)
 
 
+def end_group(pgid: int, *, timeout: float = 10.0) -> None:
+    """SIGTERM what is left of process group `pgid` (e.g. children of a leader that has exited),
+    then SIGKILL after `timeout`."""
+
+    def left() -> bool:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+
+    if not left():
+        return
+    terminate(pgid, left, timeout=timeout, group=True)
+
+
 def _reap(pid: int) -> None:
     """Collect the exit status if `pid` is our own child (no zombies in tests)."""
     try:
