@@ -52,11 +52,17 @@ def test_without_reference_is_a_result_without_score(pipeline: Pipeline, audio) 
 
 
 def test_path_like_reference_is_refused(pipeline: Pipeline, audio) -> None:
-    body = audio.speech(rate=16000).read_bytes()
-    assert pipeline.post(body, "sneaky.wav", reference="../state/nifi-sensitive-props.key").status_code == 200
+    source = audio.speech(rate=22050)
+    assert pipeline.post(source.read_bytes(), "sneaky.wav",
+                         reference="../state/nifi-sensitive-props.key").status_code == 200
     kind, attrs = pipeline.wait_for("sneaky.wav")
     assert kind == "quarantine"
     assert attrs["audio.error"] == "invalid_reference"
+    # failed after decoding: the quarantined audio is the analysis form the step read (README, Quarantine)
+    (quarantined,) = [p for p in pipeline.settings.quarantine_dir.glob(f"*--{attrs['uuid']}")]
+    info = sf.info(str(quarantined))
+    assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16")
+    assert abs(info.duration - sf.info(str(source)).duration) < 0.01
 
 
 def _pesq_workers(pipeline: Pipeline) -> list[psutil.Process]:
