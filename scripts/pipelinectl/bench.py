@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import multiprocessing.util
 import os
 import secrets
 import shutil
@@ -137,6 +138,11 @@ def _init_worker(references_dir: str, out_dir: str, database_url: str, environme
     os.environ.update(environment)  # the instance's settings (e.g. its Pushgateway), as NiFi's workers get them
     context = bench_steps.StepContext.default(Path(references_dir), database_url)
     _worker.update(context=context, steps=bench_steps.discover(context), out=Path(out_dir))
+    # Pool workers skip atexit. Like a processor's onStopped: save and push the counts when the worker
+    # ends (else the next run's workers report them lost).
+    from audio_pipeline import metrics
+
+    multiprocessing.util.Finalize(None, metrics.close, exitpriority=10)
 
 
 def _work(job: tuple[str, str | None]) -> bool:
@@ -172,6 +178,8 @@ def baseline(clips: list[Clip], count: int, workers: int, references_dir: Path, 
         started = time.time()
         ok = list(pool.imap_unordered(_work, jobs, chunksize=1))
         wall = time.time() - started
+        pool.close()  # the workers end on their own (and run their finalizers) instead of being terminated
+        pool.join()
     # Cycling through the clips reuses names: one output per clip name, so count the calls instead.
     return Throughput(files=count, audio_s=seconds, wall_s=wall, errors=ok.count(False))
 
