@@ -229,7 +229,7 @@ def section_throughput(instance: Instance, plan: Plan, corpus: Path, workers: in
     esc_port = free_port()
     values = bench_esc.parameter_values(esc_port, esc_results, settings.references_dir,
                                         database_url(bench_dir / "esc.db"))
-    esc_group = flow_groups.deploy(nifi, json.loads(bench_esc.FLOW_FILE.read_text()), bench_esc.GROUP_NAME,
+    esc_group = flow_groups.deploy(nifi, flow.read_flow(bench_esc.FLOW_FILE), bench_esc.GROUP_NAME,
                                    bench_esc.PARAMETER_CONTEXT, values)
     try:
         for clip_set in bench_corpus.throughput_sets(plan.quick):

@@ -1,7 +1,7 @@
 """Files inside NiFi when it restarts each still end exactly once.
 
-NiFi keeps accepted FlowFiles in its repositories, so a restart (an upgrade, a crash, `./scripts/stop`)
-must neither lose nor duplicate them. To be sure files are inside the flow at the moment NiFi stops,
+NiFi keeps accepted FlowFiles in its repositories, so `./scripts/stop` and `./scripts/run` again (an
+upgrade, a reboot) must neither lose nor duplicate them. To be sure files are inside the flow at the moment NiFi stops,
 the model server is stopped first: ClassifyAudio then holds every file in its retry loop.
 """
 
@@ -33,11 +33,14 @@ def test_files_inside_nifi_survive_a_restart(pipeline: Pipeline, audio) -> None:
             time.sleep(0.5)
         assert _queued(pipeline) >= len(names), "the files should be waiting for the model server"
 
-        assert nifi_instance.stop(pipeline.settings, timeout=120)
+        stopped = subprocess.run([str(REPO_ROOT / "scripts" / "stop")], env=pipeline.env,
+                                 capture_output=True, text=True, timeout=300)
+        assert stopped.returncode == 0 and "NiFi stopped." in stopped.stdout, stopped.stderr[-3000:]
+        assert nifi_instance.pid(pipeline.settings) is None
         ended = {a.get("filename") for _, a in pipeline.outcomes()}
         assert not ended & set(names), "nothing could finish without the model server"
     finally:
-        # scripts/run starts what is not running: NiFi (which resumes its flow) and the model server
+        # scripts/run starts everything again; NiFi resumes its flow
         again = subprocess.run([str(REPO_ROOT / "scripts" / "run")], env=pipeline.env,
                                capture_output=True, text=True, timeout=900)
     assert again.returncode == 0, again.stderr[-3000:]

@@ -58,6 +58,8 @@ class FingerprintAudio(FlowFileTransform):
     def onScheduled(self, context):
         metrics.configure(type(self).__name__)
         self.index = FingerprintIndex.open(context.getProperty(self.DATABASE_URL).getValue())
+        # read once, not per file: each property read is py4j round trips
+        self.max_match_seconds = float(context.getProperty(self.MAX_MATCH_SECONDS).asInteger())
 
     def onStopped(self, context):
         if self.index is not None:
@@ -72,7 +74,7 @@ class FingerprintAudio(FlowFileTransform):
                     flowfile.getContentsAsBytes(),
                     FlowFileAttributes(flowfile),
                     index=self.index,
-                    max_match_seconds=float(context.getProperty(self.MAX_MATCH_SECONDS).asInteger()),
+                    max_match_seconds=self.max_match_seconds,
                 )
         except Exception as error:  # every failure leaves with a reason, never as a bare exception
             return FlowFileTransformResult("failure", attributes=failure_attributes(error))

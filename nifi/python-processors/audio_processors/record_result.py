@@ -55,6 +55,7 @@ class RecordResult(FlowFileTransform):
     def onScheduled(self, context):
         metrics.configure(type(self).__name__)
         self.store = ResultsStore.open(context.getProperty(self.DATABASE_URL).getValue())
+        self.status = context.getProperty(self.STATUS).getValue()  # once, not per file (py4j round trips)
 
     def onStopped(self, context):
         if self.store is not None:
@@ -65,7 +66,5 @@ class RecordResult(FlowFileTransform):
     def transform(self, context, flowfile):
         # No catch-all here: a database outage must not turn into a lost file. The exception routes the
         # FlowFile to failure, which the flow loops back with a penalty until the database is back.
-        result = flow_steps.record_outcome(
-            FlowFileAttributes(flowfile), context.getProperty(self.STATUS).getValue(), store=self.store
-        )
+        result = flow_steps.record_outcome(FlowFileAttributes(flowfile), self.status, store=self.store)
         return FlowFileTransformResult(result.route, attributes=result.attributes)

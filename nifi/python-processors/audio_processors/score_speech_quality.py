@@ -74,7 +74,11 @@ class ScoreSpeechQuality(FlowFileTransform):
 
     def onScheduled(self, context):
         metrics.configure(type(self).__name__)
+        # Properties are read once here, not per file: each read is py4j round trips.
         self.thresholds = speech_quality.QualityThresholds.parse(context.getProperty(self.THRESHOLDS).getValue())
+        mode = context.getProperty(self.MODE).getValue()
+        self.mode = None if mode == "auto" else mode
+        self.references_dir = Path(context.getProperty(self.REFERENCES_DIR).getValue())
         workers = context.getProperty(self.WORKERS).asInteger()
         self.pool = speech_quality.ScoringPool(workers) if workers else None
 
@@ -85,12 +89,9 @@ class ScoreSpeechQuality(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
-        mode = context.getProperty(self.MODE).getValue()
         attributes = FlowFileAttributes(flowfile)
         try:
-            reference = flow_steps.find_reference(
-                attributes, Path(context.getProperty(self.REFERENCES_DIR).getValue())
-            )
+            reference = flow_steps.find_reference(attributes, self.references_dir)
             if reference is None:  # decided from attributes alone: the content is never read
                 return FlowFileTransformResult(flow_steps.NO_REFERENCE)
             with metrics.time_stage("pesq"):
@@ -98,7 +99,7 @@ class ScoreSpeechQuality(FlowFileTransform):
                     flowfile.getContentsAsBytes(),
                     attributes,
                     reference=reference,
-                    mode=None if mode == "auto" else mode,
+                    mode=self.mode,
                     thresholds=self.thresholds,
                     pool=self.pool,
                 )
