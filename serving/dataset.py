@@ -248,4 +248,3 @@ def describe(data: dict) -> dict:
         out[split] = {name: int(c) for name, c in zip(CLASS_NAMES, counts, strict=True)}
     out["sources"] = int(data["n_sources"])
     return out
-

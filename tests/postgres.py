@@ -37,6 +37,7 @@ def find_bindir() -> Path | None:
     candidates: list[str] = []
     if os.environ.get("PG_BIN"):
         candidates.append(os.environ["PG_BIN"])
+
     def version(path: str) -> int:
         name = Path(path).parent.name
         return int(name) if name.isdigit() else 0
@@ -81,22 +82,46 @@ class PostgresCluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*self._as_user, *args], capture_output=True, text=True, timeout=120,
-                              check=False, cwd=self.root)
+        return subprocess.run(
+            [*self._as_user, *args], capture_output=True, text=True, timeout=120, check=False, cwd=self.root
+        )
 
     def start(self) -> PostgresCluster:
-        init = self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                         "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
+        init = self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
         if init.returncode != 0:
             raise RuntimeError(f"initdb failed: {init.stderr.strip()[-500:]}")
         last = ""
         for _ in range(5):  # the free port can be taken between probing and binding: try another
             self.port = free_port()
-            options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.root} "
-                       "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50")
+            options = (
+                f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.root} "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+            )
             log = self.root / "log"
-            started = self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(log),
-                                "-o", options, "-w", "-t", "60", "start")
+            started = self._run(
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            )
             if started.returncode == 0:
                 self.running = True
                 return self

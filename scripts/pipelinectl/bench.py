@@ -101,8 +101,9 @@ def measure(sent: list[Sent], watcher: OutcomeWatcher) -> Throughput:
     )
 
 
-def run_http(url: str, folders: list[Path], prefix: str, sends: list[Send], concurrency: int,
-             rate: float | None = None) -> tuple[list[Sent], OutcomeWatcher]:
+def run_http(
+    url: str, folders: list[Path], prefix: str, sends: list[Send], concurrency: int, rate: float | None = None
+) -> tuple[list[Sent], OutcomeWatcher]:
     """POST the sends (named `prefix`...; closed loop, or open loop at `rate` files/s), wait for their outcomes."""
     watcher = OutcomeWatcher(folders, prefix)
     if rate is None:
@@ -160,8 +161,16 @@ def database_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def baseline(clips: list[Clip], count: int, workers: int, references_dir: Path, out_dir: Path,
-             database: str, environment: dict[str, str], warmup: int) -> Throughput:
+def baseline(
+    clips: list[Clip],
+    count: int,
+    workers: int,
+    references_dir: Path,
+    out_dir: Path,
+    database: str,
+    environment: dict[str, str],
+    warmup: int,
+) -> Throughput:
     """The same steps in a pool of `workers` processes (warm, like NiFi's), reading files from disk and
     writing one JSON per file; first submit to last result."""
     if out_dir.exists():
@@ -210,13 +219,18 @@ def python_processors_used(instance: Instance) -> list[str]:
             name = processor["component"]["name"]
             used.append(name)
             properties = (processor["component"].get("config") or {}).get("properties") or {}
-            used += [f"{name}: {key} {i + 1}" for key, value in properties.items()
-                     if key.endswith("Worker Processes") for i in range(int(value or 0))]
+            used += [
+                f"{name}: {key} {i + 1}"
+                for key, value in properties.items()
+                if key.endswith("Worker Processes")
+                for i in range(int(value or 0))
+            ]
     return sorted(used)
 
 
-def section_throughput(instance: Instance, plan: Plan, corpus: Path, workers: int, bench_dir: Path,
-                       runid: str, report: dict[str, Any]) -> None:
+def section_throughput(
+    instance: Instance, plan: Plan, corpus: Path, workers: int, bench_dir: Path, runid: str, report: dict[str, Any]
+) -> None:
     """Saturation of the NiFi flow, the plain-Python pool and ExecuteStreamCommand on both 10 s sets.
 
     `workers` 0: as many as the Python processor instances the files pass through (seen after the
@@ -227,21 +241,42 @@ def section_throughput(instance: Instance, plan: Plan, corpus: Path, workers: in
     esc_results.mkdir(parents=True, exist_ok=True)
     nifi = flow.client(settings)
     esc_port = free_port()
-    values = bench_esc.parameter_values(esc_port, esc_results, settings.references_dir,
-                                        database_url(bench_dir / "esc.db"))
-    esc_group = flow_groups.deploy(nifi, flow.read_flow(bench_esc.FLOW_FILE), bench_esc.GROUP_NAME,
-                                   bench_esc.PARAMETER_CONTEXT, values)
+    values = bench_esc.parameter_values(
+        esc_port, esc_results, settings.references_dir, database_url(bench_dir / "esc.db")
+    )
+    esc_group = flow_groups.deploy(
+        nifi, flow.read_flow(bench_esc.FLOW_FILE), bench_esc.GROUP_NAME, bench_esc.PARAMETER_CONTEXT, values
+    )
     try:
         for clip_set in bench_corpus.throughput_sets(plan.quick):
-            clips = bench_corpus.ensure(corpus, ClipSet(clip_set.name, clip_set.kind, clip_set.seconds,
-                                                         min(plan.files, clip_set.count) or 1, clip_set.references))
+            clips = bench_corpus.ensure(
+                corpus,
+                ClipSet(
+                    clip_set.name,
+                    clip_set.kind,
+                    clip_set.seconds,
+                    min(plan.files, clip_set.count) or 1,
+                    clip_set.references,
+                ),
+            )
             by_way: dict[str, Throughput] = {}
             log(f"{clip_set.name}: NiFi flow, {plan.files} files")
-            warm_up(instance.ingest_url, nifi_folders(instance), clips, f"{runid}-warm-{clip_set.name}-",
-                    plan.concurrency, plan.warmup_files)
+            warm_up(
+                instance.ingest_url,
+                nifi_folders(instance),
+                clips,
+                f"{runid}-warm-{clip_set.name}-",
+                plan.concurrency,
+                plan.warmup_files,
+            )
             prefix = f"{runid}-nifi-{clip_set.name}-"
-            sent, watcher = run_http(instance.ingest_url, nifi_folders(instance), prefix,
-                                     sends_for(clips, prefix, plan.files), plan.concurrency)
+            sent, watcher = run_http(
+                instance.ingest_url,
+                nifi_folders(instance),
+                prefix,
+                sends_for(clips, prefix, plan.files),
+                plan.concurrency,
+            )
             by_way["NiFi"] = measure(sent, watcher)
             watcher.remove_files()
             if "python_processors_used" not in report:  # after the first NiFi run
@@ -251,18 +286,29 @@ def section_throughput(instance: Instance, plan: Plan, corpus: Path, workers: in
                 run = flow_groups.processor_named(nifi, esc_group, bench_esc.RUN_PROCESSOR)
                 flow_groups.set_concurrent_tasks(nifi, run, workers)  # the ESC group is stopped until its turn
             log(f"  {by_way['NiFi'].audio_s_per_s:.1f} audio s/s; plain-Python baseline, {workers} processes")
-            by_way["plain Python"] = baseline(clips, plan.files, workers, settings.references_dir,
-                                              bench_dir / "baseline-results", database_url(bench_dir / "baseline.db"),
-                                              settings.as_environment(), plan.warmup_files)
-            log(f"  {by_way['plain Python'].audio_s_per_s:.1f} audio s/s; ExecuteStreamCommand, "
-                f"{plan.esc_files} files, {workers} concurrent tasks")
+            by_way["plain Python"] = baseline(
+                clips,
+                plan.files,
+                workers,
+                settings.references_dir,
+                bench_dir / "baseline-results",
+                database_url(bench_dir / "baseline.db"),
+                settings.as_environment(),
+                plan.warmup_files,
+            )
+            log(
+                f"  {by_way['plain Python'].audio_s_per_s:.1f} audio s/s; ExecuteStreamCommand, "
+                f"{plan.esc_files} files, {workers} concurrent tasks"
+            )
             flow.start(settings, esc_group)
             esc_url = f"http://127.0.0.1:{esc_port}/audio"
-            warm_up(esc_url, [esc_results], clips, f"{runid}-escwarm-{clip_set.name}-", plan.concurrency,
-                    plan.warmup_files)
+            warm_up(
+                esc_url, [esc_results], clips, f"{runid}-escwarm-{clip_set.name}-", plan.concurrency, plan.warmup_files
+            )
             prefix = f"{runid}-esc-{clip_set.name}-"
-            sent, watcher = run_http(esc_url, [esc_results], prefix, sends_for(clips, prefix, plan.esc_files),
-                                     plan.concurrency)
+            sent, watcher = run_http(
+                esc_url, [esc_results], prefix, sends_for(clips, prefix, plan.esc_files), plan.concurrency
+            )
             by_way["ExecuteStreamCommand"] = measure(sent, watcher)
             log(f"  {by_way['ExecuteStreamCommand'].audio_s_per_s:.1f} audio s/s")
             watcher.remove_files()
@@ -273,19 +319,24 @@ def section_throughput(instance: Instance, plan: Plan, corpus: Path, workers: in
         flow_groups.remove_parameter_context(nifi, bench_esc.PARAMETER_CONTEXT)
         log("ExecuteStreamCommand group removed")
     report["throughput"] = {name: {way: t.to_dict() for way, t in ways.items()} for name, ways in results.items()}
-    overall = {way: bench_report.combined([ways[way] for ways in results.values()])
-               for way in ("NiFi", "plain Python", "ExecuteStreamCommand")}
+    overall = {
+        way: bench_report.combined([ways[way] for ways in results.values()])
+        for way in ("NiFi", "plain Python", "ExecuteStreamCommand")
+    }
     report["nifi_audio_s_per_s"] = overall["NiFi"].audio_s_per_s
     report["baseline_audio_s_per_s"] = overall["plain Python"].audio_s_per_s
     report["execute_stream_command_audio_s_per_s"] = overall["ExecuteStreamCommand"].audio_s_per_s
     report["nifi_files_per_s"] = overall["NiFi"].files_per_s
-    report["ratio_nifi_to_baseline"] = bench_report.ratio(overall["NiFi"].audio_s_per_s,
-                                                          overall["plain Python"].audio_s_per_s)
+    report["ratio_nifi_to_baseline"] = bench_report.ratio(
+        overall["NiFi"].audio_s_per_s, overall["plain Python"].audio_s_per_s
+    )
     report["ratio_nifi_to_execute_stream_command"] = bench_report.ratio(
-        overall["NiFi"].audio_s_per_s, overall["ExecuteStreamCommand"].audio_s_per_s)
+        overall["NiFi"].audio_s_per_s, overall["ExecuteStreamCommand"].audio_s_per_s
+    )
     # What NiFi / ExecuteStreamCommand would be if NiFi cost nothing over the same steps in plain Python.
     report["ratio_baseline_to_execute_stream_command"] = bench_report.ratio(
-        overall["plain Python"].audio_s_per_s, overall["ExecuteStreamCommand"].audio_s_per_s)
+        overall["plain Python"].audio_s_per_s, overall["ExecuteStreamCommand"].audio_s_per_s
+    )
 
 
 def section_latency(instance: Instance, plan: Plan, corpus: Path, runid: str, report: dict[str, Any]) -> None:
@@ -294,11 +345,22 @@ def section_latency(instance: Instance, plan: Plan, corpus: Path, runid: str, re
     saturation = (report.get("throughput", {}).get(clip_set.name, {}).get("NiFi") or {}).get("files_per_s")
     if not saturation:
         log(f"latency: measuring saturation first ({clip_set.name})")
-        warm_up(instance.ingest_url, nifi_folders(instance), clips, f"{runid}-warm-lat-", plan.concurrency,
-                plan.warmup_files)
+        warm_up(
+            instance.ingest_url,
+            nifi_folders(instance),
+            clips,
+            f"{runid}-warm-lat-",
+            plan.concurrency,
+            plan.warmup_files,
+        )
         prefix = f"{runid}-sat-"
-        sent, watcher = run_http(instance.ingest_url, nifi_folders(instance), prefix,
-                                 sends_for(clips, prefix, min(plan.files, 60)), plan.concurrency)
+        sent, watcher = run_http(
+            instance.ingest_url,
+            nifi_folders(instance),
+            prefix,
+            sends_for(clips, prefix, min(plan.files, 60)),
+            plan.concurrency,
+        )
         saturation = measure(sent, watcher).files_per_s
         watcher.remove_files()
     report["latency_clips"] = f"{clip_set.name}, saturation {saturation:.2f} files/s"
@@ -308,14 +370,26 @@ def section_latency(instance: Instance, plan: Plan, corpus: Path, runid: str, re
         count = max(20, round(rate * plan.latency_seconds))
         log(f"latency at {fraction:.0%} load: {rate:.2f} files/s, {count} files")
         prefix = f"{runid}-lat{round(fraction * 100)}-"
-        sent, watcher = run_http(instance.ingest_url, nifi_folders(instance), prefix, sends_for(clips, prefix, count),
-                                 concurrency=max(plan.concurrency, 32), rate=rate)
+        sent, watcher = run_http(
+            instance.ingest_url,
+            nifi_folders(instance),
+            prefix,
+            sends_for(clips, prefix, count),
+            concurrency=max(plan.concurrency, 32),
+            rate=rate,
+        )
         by_name = watcher.by_name()
-        latencies = [min(o.mtime for o in by_name[s.send.name]) - s.accepted
-                     for s in sent if s.accepted and s.send.name in by_name]
+        latencies = [
+            min(o.mtime for o in by_name[s.send.name]) - s.accepted
+            for s in sent
+            if s.accepted and s.send.name in by_name
+        ]
         summary = bench_report.latency_summary(latencies)
-        summary |= {"rate_files_per_s": rate, "late_sends": bench_load.late_sends(sent),
-                    "missing": count - len(latencies)}
+        summary |= {
+            "rate_files_per_s": rate,
+            "late_sends": bench_load.late_sends(sent),
+            "missing": count - len(latencies),
+        }
         report["latency"][f"{fraction:.0%}"] = summary
         watcher.remove_files()
         log(f"  p50 {summary['p50_s']:.3f} s, p99 {summary['p99_s']:.3f} s")
@@ -326,20 +400,38 @@ def _plain_python_once(path: Path, references_dir: Path, database: str, env: dic
     alone, of the whole process (start and imports too), and the process's peak RSS in MB."""
     started = time.monotonic()
     with open(path, "rb") as stdin, tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen([sys.executable, str(bench_esc.WORKER_SCRIPT), "--references-dir",
-                                    str(references_dir), "--database-url", database, "--filename", path.name,
-                                    "--timing"], stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                str(bench_esc.WORKER_SCRIPT),
+                "--references-dir",
+                str(references_dir),
+                "--database-url",
+                database,
+                "--filename",
+                path.name,
+                "--timing",
+            ],
+            stdin=stdin,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=env,
+        )
         _, status, usage = os.wait4(process.pid, 0)  # reaps it with its own rusage (this child's peak RSS)
         process.returncode = os.waitstatus_to_exitcode(status)
         stderr.seek(0)
         lines = stderr.read().decode(errors="replace").splitlines()
     steps = [float(line.partition("=")[2]) for line in lines if line.startswith("steps_s=")]
-    return {"steps_s": steps[-1] if steps else float("nan"), "process_s": time.monotonic() - started,
-            "peak_rss_mb": usage.ru_maxrss / 1024}
+    return {
+        "steps_s": steps[-1] if steps else float("nan"),
+        "process_s": time.monotonic() - started,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+    }
 
 
-def section_scaling(instance: Instance, plan: Plan, corpus: Path, bench_dir: Path, runid: str,
-                    report: dict[str, Any]) -> None:
+def section_scaling(
+    instance: Instance, plan: Plan, corpus: Path, bench_dir: Path, runid: str, report: dict[str, Any]
+) -> None:
     pid = instance.java_pid
     if pid is None:
         log("scaling: no NiFi pid known (attached to an instance without our pid file); memory not measured")
@@ -357,8 +449,9 @@ def section_scaling(instance: Instance, plan: Plan, corpus: Path, bench_dir: Pat
             errors: list[str] = []
             for i, clip in enumerate(clips):
                 prefix = f"{runid}-len{clip_set.seconds:g}-{i}-"
-                sent, watcher = run_http(instance.ingest_url, nifi_folders(instance), prefix,
-                                         sends_for([clip], prefix, 1), 1)
+                sent, watcher = run_http(
+                    instance.ingest_url, nifi_folders(instance), prefix, sends_for([clip], prefix, 1), 1
+                )
                 outcome = watcher.by_name().get(sent[0].send.name)
                 times.append(min(o.mtime for o in outcome) - sent[0].started if outcome else float("nan"))
                 if watcher.errors():
@@ -371,16 +464,23 @@ def section_scaling(instance: Instance, plan: Plan, corpus: Path, bench_dir: Pat
             plain = [_plain_python_once(clip.path, instance.settings.references_dir, database, env) for clip in clips]
             worker_peak, worker_name = bench_memory.peak_of_python_workers(peaks)
             nifi_s = statistics.median(times)
-            rows.append({
-                "label": label, "seconds": clip_set.seconds, "files": len(clips), "nifi_s": nifi_s,
-                "nifi_s_per_audio_s": nifi_s / clip_set.seconds,
-                "baseline_s": statistics.median(p["steps_s"] for p in plain),
-                "baseline_process_s": statistics.median(p["process_s"] for p in plain),
-                "baseline_peak_rss_mb": max(p["peak_rss_mb"] for p in plain),
-                "jvm_peak_rss_mb": peaks.get("NiFi JVM", float("nan")),
-                "python_worker_peak_rss_mb": worker_peak, "python_worker_peak_name": worker_name,
-                "peaks_mb": peaks, "errors": errors,
-            })
+            rows.append(
+                {
+                    "label": label,
+                    "seconds": clip_set.seconds,
+                    "files": len(clips),
+                    "nifi_s": nifi_s,
+                    "nifi_s_per_audio_s": nifi_s / clip_set.seconds,
+                    "baseline_s": statistics.median(p["steps_s"] for p in plain),
+                    "baseline_process_s": statistics.median(p["process_s"] for p in plain),
+                    "baseline_peak_rss_mb": max(p["peak_rss_mb"] for p in plain),
+                    "jvm_peak_rss_mb": peaks.get("NiFi JVM", float("nan")),
+                    "python_worker_peak_rss_mb": worker_peak,
+                    "python_worker_peak_name": worker_name,
+                    "peaks_mb": peaks,
+                    "errors": errors,
+                }
+            )
             log(f"  NiFi {nifi_s:.2f} s, worker peak {worker_peak:.0f} MB ({worker_name})")
     finally:
         if sampler is not None:
@@ -439,8 +539,11 @@ def section_fingerprint(quick: bool, report: dict[str, Any]) -> None:
                         started = time.perf_counter()
                         index.match(source[start : start + 10 * rate], rate)
                         times.append(time.perf_counter() - started)
-                    found[str(size)] = {"p50_ms": 1000 * bench_report.percentile(times, 50),
-                                        "p95_ms": 1000 * bench_report.percentile(times, 95), "queries": queries}
+                    found[str(size)] = {
+                        "p50_ms": 1000 * bench_report.percentile(times, 50),
+                        "p95_ms": 1000 * bench_report.percentile(times, 95),
+                        "queries": queries,
+                    }
         finally:
             index.close()
     report["fingerprint"] = found
@@ -456,26 +559,45 @@ def _filler_track(job: tuple[int, float]) -> Any:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     parser.add_argument("--quick", action="store_true", help="throughput only, fewer files (< 10 min on 2 cores)")
     parser.add_argument("--sections", default="", help=f"comma-separated subset of {','.join(SECTIONS)}")
-    parser.add_argument("--attach", action="store_true",
-                        help="use the running instance named by the environment (PIPELINE_DATA_DIR, ports)")
+    parser.add_argument(
+        "--attach",
+        action="store_true",
+        help="use the running instance named by the environment (PIPELINE_DATA_DIR, ports)",
+    )
     parser.add_argument("--keep-instance", action="store_true", help="leave the private NiFi running")
     parser.add_argument("--fresh-instance", action="store_true", help="delete the private instance's data first")
-    parser.add_argument("--nifi-property", action="append", default=[], metavar="KEY=VALUE",
-                        help="nifi.properties override for the private instance (repeatable), e.g. "
-                             "nifi.content.repository.archive.max.usage.percentage=90%%")
+    parser.add_argument(
+        "--nifi-property",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="nifi.properties override for the private instance (repeatable), e.g. "
+        "nifi.content.repository.archive.max.usage.percentage=90%%",
+    )
     parser.add_argument("--files", type=int, default=0, help="files per 10 s throughput run (default 120, quick 60)")
     parser.add_argument("--esc-files", type=int, default=0, help="files per ExecuteStreamCommand run")
-    parser.add_argument("--workers", type=int, default=0,
-                        help="baseline processes and ExecuteStreamCommand tasks (default: the number of the "
-                             "flow's Python processors the files pass through)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="baseline processes and ExecuteStreamCommand tasks (default: the number of the "
+        "flow's Python processors the files pass through)",
+    )
     parser.add_argument("--concurrency", type=int, default=8, help="HTTP client pool size at saturation")
-    parser.add_argument("--warmup-files", type=int, default=WARMUP_FILES,
-                        help=f"files each way processes before each throughput run is timed (default {WARMUP_FILES})")
+    parser.add_argument(
+        "--warmup-files",
+        type=int,
+        default=WARMUP_FILES,
+        help=f"files each way processes before each throughput run is timed (default {WARMUP_FILES})",
+    )
     parser.add_argument("--latency-seconds", type=float, default=0.0, help="duration of each latency run")
     lengths = ",".join(f"{seconds:g}" for _, seconds, _ in bench_corpus.SCALING_LENGTHS)
     parser.add_argument("--lengths", default="", help=f"scaling: clip lengths in seconds (default {lengths})")
@@ -507,7 +629,10 @@ def main(argv: list[str] | None = None) -> int:
     runid = "b" + secrets.token_hex(3)
     report: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "run_id": runid, "quick": args.quick, "sections": sections, "machine": bench_report.machine_info(),
+        "run_id": runid,
+        "quick": args.quick,
+        "sections": sections,
+        "machine": bench_report.machine_info(),
         "plan": plan.__dict__,
     }
     started = time.monotonic()
@@ -517,14 +642,20 @@ def main(argv: list[str] | None = None) -> int:
     report["steps_skipped"] = {s.name: "needs " + ", ".join(s.missing) for s in steps if not s.runnable}
     report["steps_unlisted"] = bench_steps.unlisted()
     if report["steps_unlisted"]:
-        log(f"flow_steps has steps the bench does not run: {', '.join(report['steps_unlisted'])} "
-            "(add them to bench_steps.PIPELINE_STEPS or OTHER_STEPS)")
+        log(
+            f"flow_steps has steps the bench does not run: {', '.join(report['steps_unlisted'])} "
+            "(add them to bench_steps.PIPELINE_STEPS or OTHER_STEPS)"
+        )
 
     if "throughput" in sections or "latency" in sections:
         for clip_set in bench_corpus.throughput_sets(args.quick):
             log(f"corpus {clip_set.name}: {min(plan.files, clip_set.count)} clips")
-            bench_corpus.ensure(corpus, ClipSet(clip_set.name, clip_set.kind, clip_set.seconds,
-                                                min(plan.files, clip_set.count), clip_set.references))
+            bench_corpus.ensure(
+                corpus,
+                ClipSet(
+                    clip_set.name, clip_set.kind, clip_set.seconds, min(plan.files, clip_set.count), clip_set.references
+                ),
+            )
     instance: Instance | None = None
     try:
         if {"throughput", "latency", "scaling"} & set(sections):

@@ -200,10 +200,14 @@ def speech(seconds: float, k: int) -> np.ndarray:
     voice = VOICES[k % len(VOICES)]
     with tempfile.TemporaryDirectory(prefix="bench-speech-") as tmp:
         raw, resampled = Path(tmp) / "raw.wav", Path(tmp) / "16k.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(150 + 10 * (k % 4)), "-w", str(raw), text],
-                       check=True, capture_output=True)
-        subprocess.run(["sox", str(raw), "-r", str(SPEECH_RATE), "-b", "16", str(resampled)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(150 + 10 * (k % 4)), "-w", str(raw), text],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            ["sox", str(raw), "-r", str(SPEECH_RATE), "-b", "16", str(resampled)], check=True, capture_output=True
+        )
         samples = _read(resampled)
     n = int(seconds * SPEECH_RATE)
     out = np.zeros(n, dtype=np.float32)
@@ -216,10 +220,31 @@ def speech(seconds: float, k: int) -> np.ndarray:
 def synth_with_sox(out: Path, seconds: float, frequency: float) -> None:
     """A tone plus pink noise, written by sox directly as 16-bit FLAC at 22.05 kHz (1 h ≈ 100 MB)."""
     subprocess.run(
-        ["sox", "-n", "-r", "22050", "-c", "1", "-b", "16", "-t", "flac", str(out),
-         "synth", f"{seconds:g}", "sine", f"{frequency:g}", "synth", f"{seconds:g}", "pinknoise", "mix",
-         "vol", "0.5"],
-        check=True, capture_output=True,
+        [
+            "sox",
+            "-n",
+            "-r",
+            "22050",
+            "-c",
+            "1",
+            "-b",
+            "16",
+            "-t",
+            "flac",
+            str(out),
+            "synth",
+            f"{seconds:g}",
+            "sine",
+            f"{frequency:g}",
+            "synth",
+            f"{seconds:g}",
+            "pinknoise",
+            "mix",
+            "vol",
+            "0.5",
+        ],
+        check=True,
+        capture_output=True,
     )
 
 
@@ -234,4 +259,3 @@ def _read(path: Path) -> np.ndarray:
 
     samples, _ = sf.read(str(path), dtype="float32", always_2d=False)
     return samples
-

@@ -55,9 +55,17 @@ def _bundle(nifi: NiFiClient, type_name: str) -> dict[str, str]:
     raise KeyError(f"processor type {type_name} not in this NiFi")
 
 
-def _processor(nifi: NiFiClient, group_id: str, type_name: str, name: str, position: tuple[float, float],
-               properties: dict[str, str], auto_terminated: tuple[str, ...] = (), tasks: int = 1,
-               comments: str = "") -> dict[str, Any]:
+def _processor(
+    nifi: NiFiClient,
+    group_id: str,
+    type_name: str,
+    name: str,
+    position: tuple[float, float],
+    properties: dict[str, str],
+    auto_terminated: tuple[str, ...] = (),
+    tasks: int = 1,
+    comments: str = "",
+) -> dict[str, Any]:
     body = {
         "revision": {"version": 0, "clientId": CLIENT_ID},
         "component": {
@@ -77,8 +85,9 @@ def _processor(nifi: NiFiClient, group_id: str, type_name: str, name: str, posit
     return nifi.post(f"/process-groups/{group_id}/processors", body)
 
 
-def _connect(nifi: NiFiClient, group_id: str, source: dict[str, Any], destination: dict[str, Any],
-             relationships: list[str]) -> None:
+def _connect(
+    nifi: NiFiClient, group_id: str, source: dict[str, Any], destination: dict[str, Any], relationships: list[str]
+) -> None:
     def end(processor: dict[str, Any]) -> dict[str, str]:
         return {"id": processor["id"], "groupId": group_id, "type": "PROCESSOR"}
 
@@ -97,44 +106,89 @@ def _connect(nifi: NiFiClient, group_id: str, source: dict[str, Any], destinatio
 
 def build(nifi: NiFiClient, path: Path = FLOW_FILE) -> Path:
     """Create the group in NiFi, export it to `path`, and remove it again."""
-    context = nifi.post("/parameter-contexts", {
-        "revision": {"version": 0, "clientId": CLIENT_ID},
-        "component": {
-            "name": PARAMETER_CONTEXT,
-            "description": "Benchmark: the NiFi 1.x way (ExecuteStreamCommand running a Python script per file).",
-            "parameters": [
-                {"parameter": {"name": k, "description": d, "sensitive": False, "value": ""}}
-                for k, d in PARAMETERS.items()
-            ],
+    context = nifi.post(
+        "/parameter-contexts",
+        {
+            "revision": {"version": 0, "clientId": CLIENT_ID},
+            "component": {
+                "name": PARAMETER_CONTEXT,
+                "description": "Benchmark: the NiFi 1.x way (ExecuteStreamCommand running a Python script per file).",
+                "parameters": [
+                    {"parameter": {"name": k, "description": d, "sensitive": False, "value": ""}}
+                    for k, d in PARAMETERS.items()
+                ],
+            },
         },
-    })
-    group = nifi.post(f"/process-groups/{nifi.root_id()}/process-groups", {
-        "revision": {"version": 0, "clientId": CLIENT_ID},
-        "component": {"name": GROUP_NAME, "position": {"x": 0, "y": 600},
-                      "parameterContext": {"id": context["id"]}},
-    })
+    )
+    group = nifi.post(
+        f"/process-groups/{nifi.root_id()}/process-groups",
+        {
+            "revision": {"version": 0, "clientId": CLIENT_ID},
+            "component": {
+                "name": GROUP_NAME,
+                "position": {"x": 0, "y": 600},
+                "parameterContext": {"id": context["id"]},
+            },
+        },
+    )
     gid = group["id"]
-    receive = _processor(nifi, gid, "org.apache.nifi.processors.standard.ListenHTTP", "Receive HTTP", (0, 0), {
-        "Base Path": "audio",
-        "Listening Port": "#{ingest_http_port}",
-        "HTTP Headers to receive as Attributes (Regex)": "filename|reference",
-    })
-    run = _processor(nifi, gid, "org.apache.nifi.processors.standard.ExecuteStreamCommand", RUN_PROCESSOR, (0, 200), {
-        "Command Path": "#{python_command}",
-        "Command Arguments": "#{worker_script};--references-dir;#{references_dir};--database-url;#{database_url};"
-                             "--filename;${filename};--reference;${reference}",
-        "Argument Delimiter": ";",
-    }, auto_terminated=("original",), tasks=2,
+    receive = _processor(
+        nifi,
+        gid,
+        "org.apache.nifi.processors.standard.ListenHTTP",
+        "Receive HTTP",
+        (0, 0),
+        {
+            "Base Path": "audio",
+            "Listening Port": "#{ingest_http_port}",
+            "HTTP Headers to receive as Attributes (Regex)": "filename|reference",
+        },
+    )
+    run = _processor(
+        nifi,
+        gid,
+        "org.apache.nifi.processors.standard.ExecuteStreamCommand",
+        RUN_PROCESSOR,
+        (0, 200),
+        {
+            "Command Path": "#{python_command}",
+            "Command Arguments": "#{worker_script};--references-dir;#{references_dir};--database-url;#{database_url};"
+            "--filename;${filename};--reference;${reference}",
+            "Argument Delimiter": ";",
+        },
+        auto_terminated=("original",),
+        tasks=2,
         comments="Starts the worker script per FlowFile: audio on stdin, result JSON on stdout. "
-                 "The benchmark sets Concurrent Tasks to the pipeline's Python worker count.")
-    name_result = _processor(nifi, gid, "org.apache.nifi.processors.attributes.UpdateAttribute", "Name result file",
-                             (0, 400), {"filename": f"{SAFE_NAME}--${{uuid}}.json"})
-    name_failed = _processor(nifi, gid, "org.apache.nifi.processors.attributes.UpdateAttribute", "Name failed file",
-                             (400, 400), {"filename": f"{SAFE_NAME}--${{uuid}}.failed"})
-    write = _processor(nifi, gid, "org.apache.nifi.processors.standard.PutFile", "Write result", (0, 600), {
-        "Directory": "#{results_dir}",
-        "Conflict Resolution Strategy": "replace",
-    }, auto_terminated=("success",))
+        "The benchmark sets Concurrent Tasks to the pipeline's Python worker count.",
+    )
+    name_result = _processor(
+        nifi,
+        gid,
+        "org.apache.nifi.processors.attributes.UpdateAttribute",
+        "Name result file",
+        (0, 400),
+        {"filename": f"{SAFE_NAME}--${{uuid}}.json"},
+    )
+    name_failed = _processor(
+        nifi,
+        gid,
+        "org.apache.nifi.processors.attributes.UpdateAttribute",
+        "Name failed file",
+        (400, 400),
+        {"filename": f"{SAFE_NAME}--${{uuid}}.failed"},
+    )
+    write = _processor(
+        nifi,
+        gid,
+        "org.apache.nifi.processors.standard.PutFile",
+        "Write result",
+        (0, 600),
+        {
+            "Directory": "#{results_dir}",
+            "Conflict Resolution Strategy": "replace",
+        },
+        auto_terminated=("success",),
+    )
     _connect(nifi, gid, receive, run, ["success"])
     _connect(nifi, gid, run, name_result, ["output stream"])
     _connect(nifi, gid, run, name_failed, ["nonzero status"])

@@ -93,8 +93,16 @@ def synth_texture(seed: int, seconds: float, rate: int = RATE) -> np.ndarray:
     return _normalise(out[:n])
 
 
-def _add_note(out: np.ndarray, rate: int, start: float, length: float, freq: float,
-              table: np.ndarray, gain: float, rng: np.random.Generator) -> None:
+def _add_note(
+    out: np.ndarray,
+    rate: int,
+    start: float,
+    length: float,
+    freq: float,
+    table: np.ndarray,
+    gain: float,
+    rng: np.random.Generator,
+) -> None:
     """Add one ADSR-shaped note played from the track's wavetable (one gather, no per-harmonic sin)."""
     i0 = int(start * rate)
     count = min(int((length + 0.15) * rate), len(out) - i0)
@@ -132,14 +140,35 @@ def _normalise(x: np.ndarray) -> np.ndarray:
 def mp3_roundtrip(x: np.ndarray, bitrate: str = "64k", rate: int = RATE) -> np.ndarray:
     """Encode to MP3 at 44.1 kHz (as a real 64 kbit/s file would be) and decode back to `rate`."""
     encoded = subprocess.run(
-        ["ffmpeg", "-loglevel", "error", "-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "-",
-         "-ar", "44100", "-b:a", bitrate, "-f", "mp3", "-"],
-        input=np.asarray(x, np.float32).tobytes(), capture_output=True, check=True,
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-f",
+            "f32le",
+            "-ar",
+            str(rate),
+            "-ac",
+            "1",
+            "-i",
+            "-",
+            "-ar",
+            "44100",
+            "-b:a",
+            bitrate,
+            "-f",
+            "mp3",
+            "-",
+        ],
+        input=np.asarray(x, np.float32).tobytes(),
+        capture_output=True,
+        check=True,
     ).stdout
     decoded = subprocess.run(
-        ["ffmpeg", "-loglevel", "error", "-f", "mp3", "-i", "-",
-         "-f", "f32le", "-ar", str(rate), "-ac", "1", "-"],
-        input=encoded, capture_output=True, check=True,
+        ["ffmpeg", "-loglevel", "error", "-f", "mp3", "-i", "-", "-f", "f32le", "-ar", str(rate), "-ac", "1", "-"],
+        input=encoded,
+        capture_output=True,
+        check=True,
     ).stdout
     return np.frombuffer(decoded, dtype=np.float32).copy()
 
@@ -212,8 +241,9 @@ def _track_queries(job: tuple[str | None, np.ndarray, int, int]) -> list[Query]:
     return queries
 
 
-def make_queries(tracks: list[tuple[str | None, np.ndarray]], per_track: int, seed: int,
-                 pool: multiprocessing.pool.Pool) -> list[Query]:
+def make_queries(
+    tracks: list[tuple[str | None, np.ndarray]], per_track: int, seed: int, pool: multiprocessing.pool.Pool
+) -> list[Query]:
     """Queries for every track (`None`: outside the catalog), prepared in parallel (ffmpeg is slow)."""
     jobs = [(truth, signal, per_track, seed * 1000 + k) for k, (truth, signal) in enumerate(tracks)]
     return [q for batch in pool.imap(_track_queries, jobs) for q in batch]
@@ -246,8 +276,14 @@ def evaluate(index: object, queries: list[Query]) -> dict[str, object]:
                 assert found is not None
                 true_scores.append(found.score)
                 offset_ok.append(abs(found.offset_seconds - q.start) < 0.05)
-    return {"correct": correct, "false_pos": false_pos, "offset_ok": offset_ok, "true_scores": true_scores,
-            "outside_best": outside_best, "times": times}
+    return {
+        "correct": correct,
+        "false_pos": false_pos,
+        "offset_ok": offset_ok,
+        "true_scores": true_scores,
+        "outside_best": outside_best,
+        "times": times,
+    }
 
 
 def print_accuracy(title: str, result: dict[str, object]) -> None:
@@ -266,12 +302,13 @@ def print_accuracy(title: str, result: dict[str, object]) -> None:
             cells.append(f"{100 * np.mean(hits):6.1f} % ({sum(hits)}/{len(hits)})" if hits else "-")
         pct = 100 * np.mean(both) if both else float("nan")
         verdict = "ok" if pct >= targets[condition] else "MISSED"
-        print(f"  {condition:<11} {cells[0]:>14} {cells[1]:>14} {pct:6.1f} %   "
-              f"≥ {targets[condition]:.0f} % {verdict}")
+        print(f"  {condition:<11} {cells[0]:>14} {cells[1]:>14} {pct:6.1f} %   ≥ {targets[condition]:.0f} % {verdict}")
     fp_all = [v for values in false_pos.values() for v in values]
     fp_detail = ", ".join(f"{c} {sum(v)}/{len(v)}" for c, v in false_pos.items())
-    print(f"  false positives outside the catalog: {sum(fp_all)}/{len(fp_all)} ({fp_detail})"
-          f"   target 0 {'ok' if not any(fp_all) else 'MISSED'}")
+    print(
+        f"  false positives outside the catalog: {sum(fp_all)}/{len(fp_all)} ({fp_detail})"
+        f"   target 0 {'ok' if not any(fp_all) else 'MISSED'}"
+    )
     offsets = result["offset_ok"]
     scores = result["true_scores"]
     outside = result["outside_best"]
@@ -279,8 +316,10 @@ def print_accuracy(title: str, result: dict[str, object]) -> None:
     if offsets:
         print(f"  offset within 50 ms on correct matches: {100 * np.mean(offsets):.1f} %")
     if scores:
-        print(f"  true-match score (query frames agreeing on the offset): min {min(scores)}, "
-              f"p5 {np.percentile(scores, 5):.0f}, median {np.median(scores):.0f}")
+        print(
+            f"  true-match score (query frames agreeing on the offset): min {min(scores)}, "
+            f"p5 {np.percentile(scores, 5):.0f}, median {np.median(scores):.0f}"
+        )
     if outside:
         best = max(s for s, _ in outside)
         ratio = max(s / max(r, 1) for s, r in outside)
@@ -349,11 +388,12 @@ def _run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     rng = np.random.default_rng(args.seed)
     t0 = time.perf_counter()
 
-    catalog = {f"track-{i:02d}": catalog_track(i, float(rng.uniform(30, 60)), args.seed)
-               for i in range(n_catalog)}
+    catalog = {f"track-{i:02d}": catalog_track(i, float(rng.uniform(30, 60)), args.seed) for i in range(n_catalog)}
     outside = [outside_track(i, 40.0, args.seed) for i in range(n_outside)]
-    print(f"catalog: {n_catalog} tracks, {sum(len(x) for x in catalog.values()) / RATE:.0f} s of audio; "
-          f"{n_outside} tracks outside the catalog; parameters {landmarks.DEFAULT_PARAMS}")
+    print(
+        f"catalog: {n_catalog} tracks, {sum(len(x) for x in catalog.values()) / RATE:.0f} s of audio; "
+        f"{n_outside} tracks outside the catalog; parameters {landmarks.DEFAULT_PARAMS}"
+    )
 
     # Extraction speed on 10 s clips.
     clip = next(iter(catalog.values()))[: 10 * RATE]
@@ -362,8 +402,10 @@ def _run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         started = time.perf_counter()
         marks = landmarks.landmarks(clip, RATE)
         runs.append(time.perf_counter() - started)
-    print(f"landmarks of a 10 s clip: {percentile_ms(runs, 50):.1f} ms (p50), {len(marks)} hashes, "
-          f"{marks.peaks / 10:.0f} peaks/s, {len(marks) / 10:.0f} hashes/s")
+    print(
+        f"landmarks of a 10 s clip: {percentile_ms(runs, 50):.1f} ms (p50), {len(marks)} hashes, "
+        f"{marks.peaks / 10:.0f} peaks/s, {len(marks) / 10:.0f} hashes/s"
+    )
 
     # Forked before any database connection exists; terminated when main returns or fails.
     pool = stack.enter_context(multiprocessing.get_context("fork").Pool(args.workers))
@@ -415,23 +457,26 @@ def _run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
                 register(f"filler-{filler_index + k:04d}", samples)
             filler_index += needed
             time_queries(size)  # the pool is idle here: all its jobs were consumed
-        print(f"\nfillers: {filler_index} tracks of {filler_seconds:.0f} s generated and registered in "
-              f"{time.perf_counter() - built:.1f} s; registration {1000 * np.median(register_times):.2f} ms "
-              "per second of audio (median)")
+        print(
+            f"\nfillers: {filler_index} tracks of {filler_seconds:.0f} s generated and registered in "
+            f"{time.perf_counter() - built:.1f} s; registration {1000 * np.median(register_times):.2f} ms "
+            "per second of audio (median)"
+        )
         if index.db.path is not None:
             size_mb = index.db.path.stat().st_size / 1e6
             print(f"SQLite file with {len(index.tracks())} tracks: {size_mb:.0f} MB")
 
         result_large = evaluate(index, queries)
-        print_accuracy(f"top-1 accuracy, same queries with {len(index.tracks())} tracks indexed",
-                       result_large)
+        print_accuracy(f"top-1 accuracy, same queries with {len(index.tracks())} tracks indexed", result_large)
 
         print("\nquery time (fingerprint + database + scoring), ms")
         print(f"  {'tracks':>6}   {'5 s p50':>8} {'5 s p95':>8}   {'10 s p50':>8} {'10 s p95':>8}")
         for size in sizes:
             t5, t10 = timing[size][5.0], timing[size][10.0]
-            print(f"  {size:>6}   {percentile_ms(t5, 50):8.1f} {percentile_ms(t5, 95):8.1f}   "
-                  f"{percentile_ms(t10, 50):8.1f} {percentile_ms(t10, 95):8.1f}")
+            print(
+                f"  {size:>6}   {percentile_ms(t5, 50):8.1f} {percentile_ms(t5, 95):8.1f}   "
+                f"{percentile_ms(t10, 50):8.1f} {percentile_ms(t10, 95):8.1f}"
+            )
         worst = max(percentile_ms(timing[sizes[-1]][s], 95) for s in (5.0, 10.0))
         verdict = "ok" if worst < 50 else "MISSED"
         print(f"  target < 50 ms with 1,000 tracks: {verdict} (worst p95 {worst:.1f} ms)")
@@ -448,8 +493,10 @@ def _run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         print(f"  whole-file queries at {len(index.tracks())} tracks (median of 3): {', '.join(long_times)}")
         all_times = result_large["times"]
         assert isinstance(all_times, list)
-        print(f"  all accuracy queries at {len(index.tracks())} tracks (incl. MP3/noise): "
-              f"p50 {percentile_ms(all_times, 50):.1f} ms, p95 {percentile_ms(all_times, 95):.1f} ms")
+        print(
+            f"  all accuracy queries at {len(index.tracks())} tracks (incl. MP3/noise): "
+            f"p50 {percentile_ms(all_times, 50):.1f} ms, p95 {percentile_ms(all_times, 95):.1f} ms"
+        )
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
     return 0
 

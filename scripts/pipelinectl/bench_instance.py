@@ -22,8 +22,14 @@ from pipelinectl import flow, nifi_instance
 from pipelinectl.ports import free_port
 from pipelinectl.settings import REPO_ROOT, Settings, load
 
-PORT_SETTINGS = ("NIFI_HTTP_PORT", "INGEST_HTTP_PORT", "SERVING_GRPC_PORT", "SERVING_REST_PORT",
-                 "PROMETHEUS_PORT", "PUSHGATEWAY_PORT")
+PORT_SETTINGS = (
+    "NIFI_HTTP_PORT",
+    "INGEST_HTTP_PORT",
+    "SERVING_GRPC_PORT",
+    "SERVING_REST_PORT",
+    "PROMETHEUS_PORT",
+    "PUSHGATEWAY_PORT",
+)
 THROTTLE_MESSAGE = "due to archive file size constraints"
 
 
@@ -88,8 +94,10 @@ def start_private(data_dir: Path, properties: dict[str, str], log: Any = print) 
         done = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=1800, check=False)
     if done.returncode != 0:
         subprocess.run([str(REPO_ROOT / "scripts" / "stop")], env=env, capture_output=True, timeout=300, check=False)
-        raise SystemExit(f"starting NiFi failed ({done.returncode}); see {data_dir / 'bench-run.log'} and "
-                         f"{settings.logs_dir / 'nifi' / 'nifi-app.log'}")
+        raise SystemExit(
+            f"starting NiFi failed ({done.returncode}); see {data_dir / 'bench-run.log'} and "
+            f"{settings.logs_dir / 'nifi' / 'nifi-app.log'}"
+        )
     instance = Instance(settings, env, private=True)
     instance.group_id = flow.deploy(settings, replace=True)  # this checkout's flow, with these ports
     flow.start(settings, instance.group_id)
@@ -112,8 +120,9 @@ def stop_data_dir(data_dir: Path) -> None:
 
 
 def stop_private(instance: Instance) -> None:
-    subprocess.run([str(REPO_ROOT / "scripts" / "stop")], env=instance.env, capture_output=True, timeout=300,
-                   check=False)
+    subprocess.run(
+        [str(REPO_ROOT / "scripts" / "stop")], env=instance.env, capture_output=True, timeout=300, check=False
+    )
 
 
 def _run_with(properties: dict[str, str]) -> int:

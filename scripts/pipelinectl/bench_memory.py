@@ -109,8 +109,11 @@ class RssSampler:
 
 def peak_of_python_workers(peaks: dict[str, float]) -> tuple[float, str]:
     """The largest peak among the Python processor processes, and whose it is."""
-    workers = {k: v for k, v in peaks.items() if k != "NiFi JVM" and not k.startswith(("Python controller",
-                                                                                       "ExecuteStreamCommand"))}
+    workers = {
+        k: v
+        for k, v in peaks.items()
+        if k != "NiFi JVM" and not k.startswith(("Python controller", "ExecuteStreamCommand"))
+    }
     if not workers:
         return float("nan"), ""
     name = max(workers, key=lambda k: workers[k])

@@ -51,8 +51,21 @@ def make_pair(folder: Path, voice: str, rate: int, kind: str) -> tuple[Path, Pat
         _run([*ffmpeg, "-i", str(reference), "-b:a", "24k", str(coded)])
         _run([*ffmpeg, "-i", str(coded), "-ar", str(rate), "-ac", "1", "-c:a", "pcm_s16le", str(degraded)])
     else:
-        _run([*ffmpeg, "-i", str(reference), *DEGRADATIONS[kind], "-ar", str(rate), "-ac", "1", "-c:a", "pcm_s16le",
-              str(degraded)])
+        _run(
+            [
+                *ffmpeg,
+                "-i",
+                str(reference),
+                *DEGRADATIONS[kind],
+                "-ar",
+                str(rate),
+                "-ac",
+                "1",
+                "-c:a",
+                "pcm_s16le",
+                str(degraded),
+            ]
+        )
     return reference, degraded
 
 
@@ -88,8 +101,10 @@ def main() -> int:
                     worst = max(worst, abs(got - expected))
                     diff = abs(got - expected)
                     print(f"| {rate} | {mode} | {voice} | {kind} | {expected:.4f} | {got:.4f} | {diff:.4f} |")
-    print(f"\nlargest |flow - pesq| over {2 * len(VOICES) * len(DEGRADATIONS)} pairs: {worst:.4f} (target <= 0.01: "
-          f"{'met' if worst <= 0.01 else 'NOT met'})")
+    print(
+        f"\nlargest |flow - pesq| over {2 * len(VOICES) * len(DEGRADATIONS)} pairs: {worst:.4f} (target <= 0.01: "
+        f"{'met' if worst <= 0.01 else 'NOT met'})"
+    )
     return 0
 
 

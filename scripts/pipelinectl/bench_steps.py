@@ -60,8 +60,17 @@ class StepContext:
         """The flow's property defaults; the model server is the instance's, from the settings in the
         environment (the bench passes them to its workers, NiFi to ExecuteStreamCommand), as the flow's."""
         serving = load().serving_grpc_address
-        return cls({"target_rate": 16000, "max_duration_s": 3600.0, "references_dir": references_dir,
-                    "status": "ok", "database_url": database_url, "serving_target": serving, **extra})
+        return cls(
+            {
+                "target_rate": 16000,
+                "max_duration_s": 3600.0,
+                "references_dir": references_dir,
+                "status": "ok",
+                "database_url": database_url,
+                "serving_target": serving,
+                **extra,
+            }
+        )
 
     def supplies(self, function: Callable[..., Any], name: str) -> bool:
         return (
@@ -178,8 +187,11 @@ def unlisted() -> list[str]:
     from audio_pipeline import flow_steps
 
     return [
-        name for name, function in vars(flow_steps).items()
-        if not name.startswith("_") and name not in PIPELINE_STEPS + OTHER_STEPS and _is_step(function)
+        name
+        for name, function in vars(flow_steps).items()
+        if not name.startswith("_")
+        and name not in PIPELINE_STEPS + OTHER_STEPS
+        and _is_step(function)
         and function.__module__ == flow_steps.__name__
     ]
 

@@ -48,6 +48,7 @@ def parameter_values(settings: Settings) -> dict[str, str]:
 
 MANAGED_PARAMETERS = frozenset(parameter_values(load({})).keys())
 
+
 def normalize(snapshot: dict[str, Any]) -> dict[str, Any]:
     """The file form of a downloaded pipeline flow (the parameters deploy fills in left empty)."""
     return flow_groups.normalize(snapshot, MANAGED_PARAMETERS)
@@ -64,9 +65,12 @@ def client(settings: Settings) -> NiFiClient:
     if settings.nifi_url:  # a NiFi we did not start: log in with the given credentials if any
         token = None
         if settings.nifi_username:
-            response = requests.post(f"{settings.nifi_url}/nifi-api/access/token", verify=settings.nifi_tls_verify,
-                                     data={"username": settings.nifi_username, "password": settings.nifi_password},
-                                     timeout=30)
+            response = requests.post(
+                f"{settings.nifi_url}/nifi-api/access/token",
+                verify=settings.nifi_tls_verify,
+                data={"username": settings.nifi_username, "password": settings.nifi_password},
+                timeout=30,
+            )
             response.raise_for_status()
             token = response.text.strip()
         return NiFiClient(settings.nifi_url, verify=settings.nifi_tls_verify, token=token)
@@ -77,8 +81,9 @@ def client(settings: Settings) -> NiFiClient:
 
 def deploy(settings: Settings, *, replace: bool = True, path: Path = FLOW_FILE) -> str:
     """Put the file's flow into NiFi (upload, or replace when present and `replace`); return group id."""
-    return flow_groups.deploy(client(settings), read_flow(path), GROUP_NAME, PARAMETER_CONTEXT,
-                              parameter_values(settings), replace=replace)
+    return flow_groups.deploy(
+        client(settings), read_flow(path), GROUP_NAME, PARAMETER_CONTEXT, parameter_values(settings), replace=replace
+    )
 
 
 def start(settings: Settings, group_id: str, timeout: float = 900.0) -> None:

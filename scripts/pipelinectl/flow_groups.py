@@ -94,8 +94,15 @@ def fill_parameters(snapshot: dict[str, Any], context: str, values: dict[str, st
 # -- groups in a running NiFi ------------------------------------------------------------------
 
 
-def deploy(nifi: NiFiClient, snapshot: dict[str, Any], group: str, context: str, values: dict[str, str],
-           *, replace: bool = True) -> str:
+def deploy(
+    nifi: NiFiClient,
+    snapshot: dict[str, Any],
+    group: str,
+    context: str,
+    values: dict[str, str],
+    *,
+    replace: bool = True,
+) -> str:
     """Put the flow `snapshot` into NiFi as group `group` under root, its parameter context `context`
     filled from `values`: uploaded when absent, else stopped and replaced (unless not `replace`).
     Returns the group's id."""
@@ -135,8 +142,9 @@ def remove(nifi: NiFiClient, group_id: str, timeout: float = 120.0) -> None:
     finally:
         nifi.request("DELETE", path)
     revision = nifi.get(f"/process-groups/{group_id}")["revision"]
-    nifi.request("DELETE", f"/process-groups/{group_id}",
-                 params={"version": revision["version"], "clientId": CLIENT_ID})
+    nifi.request(
+        "DELETE", f"/process-groups/{group_id}", params={"version": revision["version"], "clientId": CLIENT_ID}
+    )
 
 
 def remove_parameter_context(nifi: NiFiClient, name: str) -> bool:
@@ -145,8 +153,11 @@ def remove_parameter_context(nifi: NiFiClient, name: str) -> bool:
     if context is None:
         return False
     try:
-        nifi.request("DELETE", f"/parameter-contexts/{context['id']}",
-                     params={"version": context["revision"]["version"], "clientId": CLIENT_ID})
+        nifi.request(
+            "DELETE",
+            f"/parameter-contexts/{context['id']}",
+            params={"version": context["revision"]["version"], "clientId": CLIENT_ID},
+        )
     except NiFiApiError as error:
         if error.status != 409:  # still referenced: leave it
             raise
@@ -173,6 +184,7 @@ def set_concurrent_tasks(nifi: NiFiClient, processor: dict[str, Any], tasks: int
 def python_processors(nifi: NiFiClient, group_id: str) -> list[dict[str, Any]]:
     """The group's NiFi Python processors (each gets its own Python process)."""
     return [
-        p for p in nifi.processors(group_id)
+        p
+        for p in nifi.processors(group_id)
         if p["component"].get("bundle", {}).get("artifact") == PYTHON_BUNDLE_ARTIFACT
     ]

@@ -284,8 +284,13 @@ def thread_dump(settings: Settings) -> Path | None:
     out = settings.logs_dir / "nifi" / f"thread-dump-{time.strftime('%Y%m%dT%H%M%S')}.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "wb") as sink:
-        subprocess.run([str(java_home() / "bin" / "jcmd"), str(running), "Thread.print"], stdout=sink,
-                       stderr=subprocess.STDOUT, timeout=60, check=False)
+        subprocess.run(
+            [str(java_home() / "bin" / "jcmd"), str(running), "Thread.print"],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            timeout=60,
+            check=False,
+        )
     return out
 
 

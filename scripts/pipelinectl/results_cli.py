@@ -128,8 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         store = ResultsStore(open_database(url, settings.data_dir))
         try:
-            rows = store.recent(limit=args.limit, status=args.status, source=args.source, since=args.since,
-                                filename_like=like_pattern(args.name) if args.name else None)
+            rows = store.recent(
+                limit=args.limit,
+                status=args.status,
+                source=args.source,
+                since=args.since,
+                filename_like=like_pattern(args.name) if args.name else None,
+            )
         finally:
             store.close()
     except DatabaseError as exc:

@@ -41,8 +41,11 @@ def entry_points(settings: Settings) -> list[tuple[str, str]]:
         ("Quarantine folder", str(settings.quarantine_dir)),
         ("PESQ references", str(settings.references_dir)),
         ("Catalog folder", str(settings.catalog_dir)),
-        ("Model server", f"gRPC 127.0.0.1:{settings.serving_grpc_port}, metrics {serving.rest_url(settings)}"
-                         "/monitoring/prometheus/metrics"),
+        (
+            "Model server",
+            f"gRPC 127.0.0.1:{settings.serving_grpc_port}, metrics {serving.rest_url(settings)}"
+            "/monitoring/prometheus/metrics",
+        ),
         ("Prometheus", f"http://127.0.0.1:{settings.prometheus_port}/"),
         ("Pushgateway", f"http://127.0.0.1:{settings.pushgateway_port}/"),
         ("Logs", str(settings.logs_dir)),
@@ -95,8 +98,11 @@ def deploy(settings: Settings, attempts: int = DEPLOY_ATTEMPTS) -> str:
             return flow.deploy(settings, replace=replace)
         except requests.Timeout:
             dump = nifi_instance.thread_dump(settings)
-            print(f"NiFi did not answer the flow deployment (attempt {attempt} of {attempts}); thread dump: "
-                  f"{dump}; restarting NiFi", file=sys.stderr)
+            print(
+                f"NiFi did not answer the flow deployment (attempt {attempt} of {attempts}); thread dump: "
+                f"{dump}; restarting NiFi",
+                file=sys.stderr,
+            )
             nifi_instance.stop(settings, timeout=RESTART_STOP_TIMEOUT_S)
             nifi_instance.start(settings)
             nifi_instance.wait_until_up(settings)

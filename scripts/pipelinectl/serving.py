@@ -73,8 +73,9 @@ def command(settings: Settings, python: Path | None = None) -> list[str]:
     ]
 
 
-def install_venv(venv: Path = VENV_DIR, python: str = sys.executable, force: bool = False,
-                 requirements: Path = REQUIREMENTS) -> Path:
+def install_venv(
+    venv: Path = VENV_DIR, python: str = sys.executable, force: bool = False, requirements: Path = REQUIREMENTS
+) -> Path:
     """Create a virtualenv from a complete lock: by default the serving one (TensorFlow CPU, official
     TF Serving API stubs, prometheus-client). Done again only when the lock changed."""
     stamp = venv / ".requirements"

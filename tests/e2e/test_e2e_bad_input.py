@@ -14,8 +14,16 @@ def _wav_header(rate: int, channels: int, frames: int = 1600) -> bytes:
     block = 2 * channels
     data = b"\x00" * (frames * block)
     fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * block, block, 16)
-    return b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + struct.pack("<I", 16) + fmt + \
-        b"data" + struct.pack("<I", len(data)) + data
+    return (
+        b"RIFF"
+        + struct.pack("<I", 36 + len(data))
+        + b"WAVEfmt "
+        + struct.pack("<I", 16)
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(data))
+        + data
+    )
 
 
 def corpus(audio) -> dict[str, tuple[bytes, str]]:

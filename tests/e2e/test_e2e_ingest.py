@@ -93,8 +93,13 @@ def test_export_of_the_deployed_flow_is_the_committed_file(pipeline: Pipeline, t
     exported = tmp_path / "audio-pipeline.json"
     exported.write_bytes(flow.FLOW_FILE.read_bytes())
 
-    done = subprocess.run([str(REPO_ROOT / "scripts" / "flow"), "export", "--file", str(exported)],
-                          env=pipeline.env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(REPO_ROOT / "scripts" / "flow"), "export", "--file", str(exported)],
+        env=pipeline.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert done.returncode == 0, done.stderr
     assert exported.read_text() == flow.FLOW_FILE.read_text()

@@ -33,16 +33,18 @@ def test_files_inside_nifi_survive_a_restart(pipeline: Pipeline, audio) -> None:
             time.sleep(0.5)
         assert _queued(pipeline) >= len(names), "the files should be waiting for the model server"
 
-        stopped = subprocess.run([str(REPO_ROOT / "scripts" / "stop")], env=pipeline.env,
-                                 capture_output=True, text=True, timeout=300)
+        stopped = subprocess.run(
+            [str(REPO_ROOT / "scripts" / "stop")], env=pipeline.env, capture_output=True, text=True, timeout=300
+        )
         assert stopped.returncode == 0 and "NiFi stopped." in stopped.stdout, stopped.stderr[-3000:]
         assert nifi_instance.pid(pipeline.settings) is None
         ended = {a.get("filename") for _, a in pipeline.outcomes()}
         assert not ended & set(names), "nothing could finish without the model server"
     finally:
         # scripts/run starts everything again; NiFi resumes its flow
-        again = subprocess.run([str(REPO_ROOT / "scripts" / "run")], env=pipeline.env,
-                               capture_output=True, text=True, timeout=900)
+        again = subprocess.run(
+            [str(REPO_ROOT / "scripts" / "run")], env=pipeline.env, capture_output=True, text=True, timeout=900
+        )
     assert again.returncode == 0, again.stderr[-3000:]
 
     for name in names:

@@ -40,12 +40,17 @@ def test_api_needs_login_over_https(secure: Pipeline) -> None:
     cert = nifi_instance.tls_verify(settings)
     anonymous = requests.get(f"{base}/nifi-api/flow/process-groups/root", verify=cert, timeout=30)
     assert anonymous.status_code == 401
-    wrong = requests.post(f"{base}/nifi-api/access/token", data={"username": "admin", "password": "x" * 16},
-                          verify=cert, timeout=30)
+    wrong = requests.post(
+        f"{base}/nifi-api/access/token", data={"username": "admin", "password": "x" * 16}, verify=cert, timeout=30
+    )
     assert wrong.status_code >= 400
     token = nifi_security.login(base, settings)
-    authorized = requests.get(f"{base}/nifi-api/flow/process-groups/root", verify=cert, timeout=30,
-                              headers={"Authorization": f"Bearer {token}"})
+    authorized = requests.get(
+        f"{base}/nifi-api/flow/process-groups/root",
+        verify=cert,
+        timeout=30,
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert authorized.status_code == 200
 
 

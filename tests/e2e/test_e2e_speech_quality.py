@@ -53,8 +53,10 @@ def test_without_reference_is_a_result_without_score(pipeline: Pipeline, audio) 
 
 def test_path_like_reference_is_refused(pipeline: Pipeline, audio) -> None:
     source = audio.speech(rate=22050)
-    assert pipeline.post(source.read_bytes(), "sneaky.wav",
-                         reference="../state/nifi-sensitive-props.key").status_code == 200
+    assert (
+        pipeline.post(source.read_bytes(), "sneaky.wav", reference="../state/nifi-sensitive-props.key").status_code
+        == 200
+    )
     kind, attrs = pipeline.wait_for("sneaky.wav")
     assert kind == "quarantine"
     assert attrs["audio.error"] == "invalid_reference"
@@ -70,8 +72,11 @@ def _pesq_workers(pipeline: Pipeline) -> list[psutil.Process]:
     found = []
     for process in psutil.process_iter(["cmdline"]):
         cmdline = process.info["cmdline"] or []
-        if (cmdline and cmdline[0].startswith(str(pipeline.settings.data_dir))
-                and bench_memory.label_of(cmdline) == "ScoreSpeechQuality worker process"):
+        if (
+            cmdline
+            and cmdline[0].startswith(str(pipeline.settings.data_dir))
+            and bench_memory.label_of(cmdline) == "ScoreSpeechQuality worker process"
+        ):
             found.append(process)
     return found
 

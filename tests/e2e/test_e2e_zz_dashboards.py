@@ -29,8 +29,14 @@ def _send_traffic(pipeline: Pipeline, audio) -> None:
     for name in sent:
         pipeline.wait_for(name)
     # One rejected request, so the model server's error counters have a series too.
-    with ServingClient(ClientConfig(target=f"127.0.0.1:{pipeline.settings.serving_grpc_port}", model_name="missing",
-                                    max_attempts=1)) as client, pytest.raises(ServingRequestError):
+    with (
+        ServingClient(
+            ClientConfig(
+                target=f"127.0.0.1:{pipeline.settings.serving_grpc_port}", model_name="missing", max_attempts=1
+            )
+        ) as client,
+        pytest.raises(ServingRequestError),
+    ):
         client.predict(audio_windows())
 
 

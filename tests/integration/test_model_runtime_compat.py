@@ -71,9 +71,14 @@ def predict_in(venv: Path, inputs: list[list[float]]) -> dict:
     python = serving.venv_python(venv)
     if not python.exists():
         pytest.skip(f"{venv} absent: create it with `python -m pipelinectl.setup --for-tests`")
-    done = subprocess.run([str(python), "-c", PREDICT, str(model_dir())], input=json.dumps(inputs),
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""})
+    done = subprocess.run(
+        [str(python), "-c", PREDICT, str(model_dir())],
+        input=json.dumps(inputs),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -63,8 +63,9 @@ def test_ratio_and_linearity() -> None:
     assert math.isnan(bench_report.ratio(None, 2.0))
     assert bench_report.linearity([(10, 1.0), (60, 6.0), (600, 60.0)]) == pytest.approx(1.0)
     # a fixed per-file cost is not non-linearity
-    assert bench_report.linearity([(10, 0.5 + 0.01 * 10), (60, 0.5 + 0.01 * 60), (600, 0.5 + 0.01 * 600)]) \
-        == pytest.approx(1.0)
+    assert bench_report.linearity(
+        [(10, 0.5 + 0.01 * 10), (60, 0.5 + 0.01 * 60), (600, 0.5 + 0.01 * 600)]
+    ) == pytest.approx(1.0)
     # quadratic growth is
     assert bench_report.linearity([(10, 1.0), (60, 36.0), (600, 3600.0)]) > 5
     # work bounded to the first 120 s makes the curve flatten, which is not super-linear...
@@ -104,13 +105,25 @@ def _report() -> dict[str, object]:
     return {
         "started_at": "2026-01-01T00:00:00+00:00",
         "machine": {"cpu_model": "Test CPU", "cores": 2, "ram_gb": 24.0, "load_average": "0.1"},
-        "python_processors": ["DecodeAudio"], "workers": 1, "steps": ["decode"],
+        "python_processors": ["DecodeAudio"],
+        "workers": 1,
+        "steps": ["decode"],
         "throughput": {"tones-10s": {"NiFi": nifi, "plain Python": base}},
-        "ratio_nifi_to_baseline": 0.8, "ratio_nifi_to_execute_stream_command": 12.0,
+        "ratio_nifi_to_baseline": 0.8,
+        "ratio_nifi_to_execute_stream_command": 12.0,
         "ratio_baseline_to_execute_stream_command": 15.0,
         "latency_clips": "speech-10s",
-        "latency": {"50%": {"rate_files_per_s": 3.0, "n": 90, "p50_s": 0.3, "p95_s": 0.6, "p99_s": 0.9,
-                            "max_s": 1.2, "late_sends": 0}},
+        "latency": {
+            "50%": {
+                "rate_files_per_s": 3.0,
+                "n": 90,
+                "p50_s": 0.3,
+                "p95_s": 0.6,
+                "p99_s": 0.9,
+                "max_s": 1.2,
+                "late_sends": 0,
+            }
+        },
         "fingerprint": "not available (no module)",
     }
 
@@ -233,13 +246,27 @@ def test_late_sends() -> None:
     [
         (["/d/nifi/work/python/extensions/DecodeAudio/0.1.0/bin/python", "/b/framework/Controller.py"], "DecodeAudio"),
         (["/repo/.venv/bin/python", "-S", "/b/python/framework/Controller.py"], "Python controller"),
-        (["/repo/.venv/bin/python", "/repo/scripts/pipelinectl/execute_stream_command_worker.py"],
-         "ExecuteStreamCommand worker"),
-        (["/d/nifi/work/python/extensions/ScoreSpeechQuality/0.1.0/bin/python", "-c",
-          "from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=9, pipe_handle=14)",
-          "--multiprocessing-fork"], "ScoreSpeechQuality worker process"),
-        (["/d/nifi/work/python/extensions/ScoreSpeechQuality/0.1.0/bin/python", "-c",
-          "from multiprocessing.resource_tracker import main;main(8)"], None),
+        (
+            ["/repo/.venv/bin/python", "/repo/scripts/pipelinectl/execute_stream_command_worker.py"],
+            "ExecuteStreamCommand worker",
+        ),
+        (
+            [
+                "/d/nifi/work/python/extensions/ScoreSpeechQuality/0.1.0/bin/python",
+                "-c",
+                "from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=9, pipe_handle=14)",
+                "--multiprocessing-fork",
+            ],
+            "ScoreSpeechQuality worker process",
+        ),
+        (
+            [
+                "/d/nifi/work/python/extensions/ScoreSpeechQuality/0.1.0/bin/python",
+                "-c",
+                "from multiprocessing.resource_tracker import main;main(8)",
+            ],
+            None,
+        ),
         (["/usr/bin/prometheus"], None),
         ([], None),
     ],
@@ -249,15 +276,21 @@ def test_memory_labels(cmdline: list[str], label: str | None) -> None:
 
 
 def test_peak_of_python_workers_ignores_jvm_and_controller() -> None:
-    peaks = {"NiFi JVM": 900.0, "Python controller (pid 1)": 500.0, "DecodeAudio (pid 2)": 300.0,
-             "ScoreSpeechQuality (pid 3)": 120.0}
+    peaks = {
+        "NiFi JVM": 900.0,
+        "Python controller (pid 1)": 500.0,
+        "DecodeAudio (pid 2)": 300.0,
+        "ScoreSpeechQuality (pid 3)": 120.0,
+    }
     assert bench_memory.peak_of_python_workers(peaks) == (300.0, "DecodeAudio (pid 2)")
     assert math.isnan(bench_memory.peak_of_python_workers({"NiFi JVM": 1.0})[0])
 
 
 def test_parse_properties() -> None:
     assert parse_properties(["nifi.content.repository.archive.enabled=false", "nifi.a.b = 90%"]) == {
-        "nifi.content.repository.archive.enabled": "false", "nifi.a.b": "90%"}
+        "nifi.content.repository.archive.enabled": "false",
+        "nifi.a.b": "90%",
+    }
     with pytest.raises(ValueError):
         parse_properties(["archive=false"])
     with pytest.raises(ValueError):
@@ -294,10 +327,16 @@ def test_run_chains_content_and_stops_at_the_first_failure() -> None:
         raise RuntimeError("boom")
 
     context = bench_steps.StepContext({"factor": 2})
-    steps = [bench_steps.Step("first", first), bench_steps.Step("second", second),
-             bench_steps.Step("skipped", broken, missing=("client",))]
-    assert bench_steps.run(b"abc", {"filename": "f"}, steps, context) == {"filename": "f", "first": "6",
-                                                                          "second": "xy6"}
+    steps = [
+        bench_steps.Step("first", first),
+        bench_steps.Step("second", second),
+        bench_steps.Step("skipped", broken, missing=("client",)),
+    ]
+    assert bench_steps.run(b"abc", {"filename": "f"}, steps, context) == {
+        "filename": "f",
+        "first": "6",
+        "second": "xy6",
+    }
     failed = bench_steps.run(b"abc", {}, [bench_steps.Step("broken", broken), *steps[:1]], context)
     assert failed["audio.error"] == "internal_error" and "first" not in failed
 

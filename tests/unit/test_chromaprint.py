@@ -19,10 +19,33 @@ pytestmark = pytest.mark.skipif(chromaprint.backend() == "none", reason="libchro
 def _ffmpeg_roundtrip(x: np.ndarray, tmp_path: Path, suffix: str, *codec: str) -> np.ndarray:
     """Encode at 44.1 kHz like a real file, then decode back to the 16 kHz analysis form."""
     encoded = tmp_path / f"copy{suffix}"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", "-",
-                    "-ar", "44100", *codec, str(encoded)], input=x.astype(np.float32).tobytes(), check=True)
-    out = subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(encoded), "-f", "f32le", "-ar", str(RATE),
-                          "-ac", "1", "-"], capture_output=True, check=True).stdout
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "f32le",
+            "-ar",
+            str(RATE),
+            "-ac",
+            "1",
+            "-i",
+            "-",
+            "-ar",
+            "44100",
+            *codec,
+            str(encoded),
+        ],
+        input=x.astype(np.float32).tobytes(),
+        check=True,
+    )
+    out = subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-i", str(encoded), "-f", "f32le", "-ar", str(RATE), "-ac", "1", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
     return np.frombuffer(out, dtype=np.float32)
 
 
@@ -52,8 +75,7 @@ def test_fingerprint_is_limited_to_max_seconds(song: np.ndarray) -> None:
     [(".mp3", ("-b:a", "128k")), (".ogg", ("-c:a", "libvorbis", "-q:a", "3")), (".wav", ())],
     ids=["mp3-128k", "ogg", "wav-44k"],
 )
-def test_reencodings_are_the_same_audio(song: np.ndarray, tmp_path: Path, suffix: str,
-                                        codec: tuple[str, ...]) -> None:
+def test_reencodings_are_the_same_audio(song: np.ndarray, tmp_path: Path, suffix: str, codec: tuple[str, ...]) -> None:
     original = chromaprint.fingerprint(song, RATE)
     copy = chromaprint.fingerprint(_ffmpeg_roundtrip(song, tmp_path, suffix, *codec), RATE)
     assert chromaprint.same_audio(original.encoded, copy.encoded)
@@ -63,14 +85,16 @@ def test_reencodings_are_the_same_audio(song: np.ndarray, tmp_path: Path, suffix
 
 def test_leading_silence_is_tolerated(song: np.ndarray) -> None:
     padded = np.concatenate([np.zeros(RATE, np.float32), song])
-    ber, offset = chromaprint.bit_error_rate(chromaprint.fingerprint(song, RATE).raw,
-                                             chromaprint.fingerprint(padded, RATE).raw)
+    ber, offset = chromaprint.bit_error_rate(
+        chromaprint.fingerprint(song, RATE).raw, chromaprint.fingerprint(padded, RATE).raw
+    )
     assert ber < 0.1
     assert offset < 0  # the padded copy's items start later
 
 
-@pytest.mark.parametrize("other", [lambda: synth_music(12, 20.0), lambda: synth_texture(13, 20.0)],
-                         ids=["music", "texture"])
+@pytest.mark.parametrize(
+    "other", [lambda: synth_music(12, 20.0), lambda: synth_texture(13, 20.0)], ids=["music", "texture"]
+)
 def test_different_audio_is_different(song: np.ndarray, other) -> None:  # type: ignore[no-untyped-def]
     a = chromaprint.fingerprint(song, RATE)
     b = chromaprint.fingerprint(other(), RATE)
@@ -113,8 +137,7 @@ def test_compact_hash_is_bitwise_majority() -> None:
     assert chromaprint.hash_distance(0b1011, 0b0001) == 2
 
 
-def test_fpcalc_fallback_accepts_exit_code_3(song: np.ndarray, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fpcalc_fallback_accepts_exit_code_3(song: np.ndarray, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the library, fpcalc is used; its exit code 3 with a printed fingerprint is success."""
     expected = chromaprint.fingerprint(song, RATE)
     fake = tmp_path / "fpcalc"

@@ -82,9 +82,11 @@ def test_register_replaces_and_remove_forgets(index: FingerprintIndex, catalog: 
     assert index.match(excerpt(catalog["track-0"], 5.0, 5.0), RATE) is None
     found = index.match(excerpt(replacement, 5.0, 5.0), RATE)
     assert found is not None and found.track_id == "track-0"
-    rows = index.db.read(lambda cur: cur.execute(
-        "SELECT COUNT(*) FROM fp_landmarks l JOIN fp_tracks t ON t.id = l.track "
-        "WHERE t.track_id = 'track-0'").fetchone())
+    rows = index.db.read(
+        lambda cur: cur.execute(
+            "SELECT COUNT(*) FROM fp_landmarks l JOIN fp_tracks t ON t.id = l.track WHERE t.track_id = 'track-0'"
+        ).fetchone()
+    )
     assert rows == (stored,)
     assert index.remove_track("track-0") is True
     assert index.remove_track("track-0") is False
@@ -205,12 +207,18 @@ def test_concurrent_registration_from_processes(db_url: str) -> None:
         found = index.match(excerpt(catalog_audio(10 + j), 4.0, 5.0), RATE)
         assert found is not None and found.track_id == f"p-{j}"
     # "shared" was registered by every worker at once: exactly one version survived, whole.
-    winners = [k for k in range(WORKERS) if (m := index.match(excerpt(synth_music(600 + k, 12.0), 2.0, 6.0), RATE))
-               and m.track_id == "shared"]
+    winners = [
+        k
+        for k in range(WORKERS)
+        if (m := index.match(excerpt(synth_music(600 + k, 12.0), 2.0, 6.0), RATE)) and m.track_id == "shared"
+    ]
     assert len(winners) == 1
-    stored = index.db.read(lambda cur: cur.execute(
-        "SELECT t.hashes, COUNT(*) FROM fp_landmarks l JOIN fp_tracks t ON t.id = l.track "
-        "WHERE t.track_id = 'shared' GROUP BY t.hashes").fetchall())
+    stored = index.db.read(
+        lambda cur: cur.execute(
+            "SELECT t.hashes, COUNT(*) FROM fp_landmarks l JOIN fp_tracks t ON t.id = l.track "
+            "WHERE t.track_id = 'shared' GROUP BY t.hashes"
+        ).fetchall()
+    )
     assert stored == [(out[winners[0]][1], out[winners[0]][1])]
     index.close()
 
@@ -232,8 +240,11 @@ def test_statistics_refresh_as_the_catalog_grows(db_url: str) -> None:
         pytest.skip("statistics are refreshed on PostgreSQL only (VACUUM ANALYZE)")
 
     def vacuumed() -> tuple[bool]:
-        return index.db.read(lambda cur: cur.execute(
-            "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'fp_landmarks'").fetchone())
+        return index.db.read(
+            lambda cur: cur.execute(
+                "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'fp_landmarks'"
+            ).fetchone()
+        )
 
     index._refresh_statistics(15)  # not a milestone
     assert vacuumed() == (False,)

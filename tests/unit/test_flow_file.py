@@ -18,28 +18,43 @@ def _snapshot(group: str = GROUP) -> dict:
             "identifier": group,
             "instanceIdentifier": "runtime-id-of-the-group",
             "processors": [
-                {"identifier": "p-2", "name": "Write result", "groupIdentifier": group, "instanceIdentifier": "i2",
-                 "autoTerminatedRelationships": ["success", "failure"]},
+                {
+                    "identifier": "p-2",
+                    "name": "Write result",
+                    "groupIdentifier": group,
+                    "instanceIdentifier": "i2",
+                    "autoTerminatedRelationships": ["success", "failure"],
+                },
                 {"identifier": "p-1", "name": "Decode", "groupIdentifier": group, "instanceIdentifier": "i1"},
             ],
             "connections": [
-                {"identifier": "c-1", "name": "", "source": {"id": "p-1", "groupId": group},
-                 "destination": {"id": "p-2", "groupId": group}},
+                {
+                    "identifier": "c-1",
+                    "name": "",
+                    "source": {"id": "p-1", "groupId": group},
+                    "destination": {"id": "p-2", "groupId": group},
+                },
             ],
         },
         "parameterContexts": {
-            "ctx": {"name": "ctx", "parameters": [
-                {"name": "results_dir", "sensitive": False, "value": "/srv/results"},
-                {"name": "hop", "sensitive": False, "value": "1.0"},
-            ]},
+            "ctx": {
+                "name": "ctx",
+                "parameters": [
+                    {"name": "results_dir", "sensitive": False, "value": "/srv/results"},
+                    {"name": "hop", "sensitive": False, "value": "1.0"},
+                ],
+            },
         },
     }
 
 
-@pytest.mark.parametrize(("path", "blank"), [
-    (flow.FLOW_FILE, flow.MANAGED_PARAMETERS),
-    (bench_esc.FLOW_FILE, bench_esc.PARAMETERS),
-])
+@pytest.mark.parametrize(
+    ("path", "blank"),
+    [
+        (flow.FLOW_FILE, flow.MANAGED_PARAMETERS),
+        (bench_esc.FLOW_FILE, bench_esc.PARAMETERS),
+    ],
+)
 def test_committed_flow_files_are_in_the_export_form(path, blank) -> None:
     text = path.read_text()
     assert flow_groups.dumps(flow_groups.normalize(json.loads(text), blank)) == text

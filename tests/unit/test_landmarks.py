@@ -147,5 +147,4 @@ def test_score_offsets_counts_distinct_frames_not_hashes() -> None:
 def test_score_offsets_empty() -> None:
     empty = np.zeros(0, np.int64)
     assert len(lm.score_offsets(empty, empty, empty, empty, empty).tracks) == 0
-    assert len(lm.score_offsets(np.array([1]), np.array([0]), np.array([2]), np.array([0]),
-                                np.array([0])).tracks) == 0
+    assert len(lm.score_offsets(np.array([1]), np.array([0]), np.array([2]), np.array([0]), np.array([0])).tracks) == 0

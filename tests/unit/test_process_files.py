@@ -28,8 +28,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_terminating_the_leader_alone_leaves_its_group_until_end_group() -> None:
-    leader = subprocess.Popen([sys.executable, "-c", LEADER], stdout=subprocess.PIPE, text=True,
-                              start_new_session=True)
+    leader = subprocess.Popen([sys.executable, "-c", LEADER], stdout=subprocess.PIPE, text=True, start_new_session=True)
     child = int(leader.stdout.readline())
     try:
         terminate(leader.pid, lambda: leader.poll() is None, timeout=10)

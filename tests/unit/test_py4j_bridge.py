@@ -80,8 +80,15 @@ def test_recording_a_result_reads_single_attributes_never_the_whole_map(tmp_path
     metrics.close()
     metrics.configure("RecordResult", env={"PUSHGATEWAY_URL": "off"}, state_dir=tmp_path, start_thread=False)
 
-    values = {"uuid": "u-1", "filename": "take.wav", attr.SOURCE: "http", attr.CLASS: "speech",
-              attr.PESQ_MOS: "3.9", "http.headers.user-agent": "curl", "path": "./"}
+    values = {
+        "uuid": "u-1",
+        "filename": "take.wav",
+        attr.SOURCE: "http",
+        attr.CLASS: "speech",
+        attr.PESQ_MOS: "3.9",
+        "http.headers.user-agent": "curl",
+        "path": "./",
+    }
     flowfile = FakeFlowFile(values)
     store = ResultsStore.open(f"sqlite:///{tmp_path / 'r.db'}")
     try:
@@ -103,12 +110,17 @@ def test_a_quarantined_row_keeps_the_reason(tmp_path) -> None:
 
     metrics.close()
     metrics.configure("RecordResult", env={"PUSHGATEWAY_URL": "off"}, state_dir=tmp_path, start_thread=False)
-    values = {"uuid": "u-2", "filename": "notes.wav", attr.ERROR: "not_audio",
-              attr.ERROR_DETAIL: "no audio stream found"}
+    values = {
+        "uuid": "u-2",
+        "filename": "notes.wav",
+        attr.ERROR: "not_audio",
+        attr.ERROR_DETAIL: "no audio stream found",
+    }
     store = ResultsStore.open(f"sqlite:///{tmp_path / 'r.db'}")
     try:
-        result = flow_steps.record_outcome(py4j_bridge.FlowFileAttributes(FakeFlowFile(values)), "quarantined",
-                                           store=store)
+        result = flow_steps.record_outcome(
+            py4j_bridge.FlowFileAttributes(FakeFlowFile(values)), "quarantined", store=store
+        )
         row = store.get("u-2")
     finally:
         store.close()

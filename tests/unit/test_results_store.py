@@ -46,11 +46,21 @@ def flowfile(name: str = "song.mp3", **extra: str) -> dict[str, str]:
 
 
 def test_row_is_built_from_attributes() -> None:
-    row = row_from_attributes(flowfile(**{
-        attr.PESQ_MOS: "3.71", attr.QUALITY_LABEL: "good", attr.FINGERPRINT_MATCH: "track-1",
-        attr.FINGERPRINT_SCORE: "0.42", attr.FINGERPRINT_OFFSET_SECONDS: "3.50", attr.DUPLICATE_OF: "",
-        attr.CLASS: "speech", attr.CLASS_CONFIDENCE: "nan",
-    }), "ok")
+    row = row_from_attributes(
+        flowfile(
+            **{
+                attr.PESQ_MOS: "3.71",
+                attr.QUALITY_LABEL: "good",
+                attr.FINGERPRINT_MATCH: "track-1",
+                attr.FINGERPRINT_SCORE: "0.42",
+                attr.FINGERPRINT_OFFSET_SECONDS: "3.50",
+                attr.DUPLICATE_OF: "",
+                attr.CLASS: "speech",
+                attr.CLASS_CONFIDENCE: "nan",
+            }
+        ),
+        "ok",
+    )
     assert row["sample_rate"] == 44100 and row["channels"] == 2  # the file's own, not the analysis form
     assert row["duration_seconds"] == 12.5
     assert row["pesq_mos"] == 3.71 and row["quality_label"] == "good"
@@ -58,8 +68,9 @@ def test_row_is_built_from_attributes() -> None:
     assert row["duplicate_of"] is None  # empty attribute means none
     assert row["audio_class"] == "speech" and row["class_confidence"] is None  # not finite
     assert row["error"] is None
-    quarantined = row_from_attributes({"uuid": "u", attr.ERROR: "not_audio", attr.ERROR_DETAIL: "text file"},
-                                      "quarantined")
+    quarantined = row_from_attributes(
+        {"uuid": "u", attr.ERROR: "not_audio", attr.ERROR_DETAIL: "text file"}, "quarantined"
+    )
     assert quarantined["error"] == "not_audio: text file"
     assert quarantined["sample_rate"] is None
     assert row_from_attributes({"uuid": "u", attr.SAMPLE_RATE: "8000"}, "ok")["sample_rate"] == 8000
@@ -128,8 +139,7 @@ def test_concurrent_writers_make_one_row_per_flowfile(db_url: str) -> None:
     shared = str(uuid.uuid4())
     workers = 4
     barrier, results = FORK.Barrier(workers), FORK.Queue()
-    procs = [FORK.Process(target=_record_worker, args=(db_url, k, shared, barrier, results))
-             for k in range(workers)]
+    procs = [FORK.Process(target=_record_worker, args=(db_url, k, shared, barrier, results)) for k in range(workers)]
     for p in procs:
         p.start()
     errors = [results.get(timeout=120)[1] for _ in procs]
@@ -173,9 +183,18 @@ def test_cli_without_database_creates_nothing(data_dir: Path, capsys: pytest.Cap
 
 def test_cli_lists_and_filters(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = ResultsStore.open("", data_dir)
-    store.record(flowfile("good_take.wav", **{attr.PESQ_MOS: "4.1", attr.QUALITY_LABEL: "good",
-                                              attr.FINGERPRINT_MATCH: "track-7",
-                                              attr.FINGERPRINT_OFFSET_SECONDS: "12.3"}), "ok")
+    store.record(
+        flowfile(
+            "good_take.wav",
+            **{
+                attr.PESQ_MOS: "4.1",
+                attr.QUALITY_LABEL: "good",
+                attr.FINGERPRINT_MATCH: "track-7",
+                attr.FINGERPRINT_OFFSET_SECONDS: "12.3",
+            },
+        ),
+        "ok",
+    )
     store.record(flowfile("broken.mp3", **{attr.SOURCE: "http"}), "quarantined", "corrupt_audio: truncated frame")
     store.close()
 
@@ -196,8 +215,9 @@ def test_cli_lists_and_filters(data_dir: Path, capsys: pytest.CaptureFixture[str
     assert "no matching results" in capsys.readouterr().err
 
 
-def test_cli_reads_postgresql_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
-                                  tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_reads_postgresql_url(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = request.getfixturevalue("postgres_cluster").create_database(f"cli_{uuid.uuid4().hex[:8]}")
     ResultsStore(Database(url)).record(flowfile("from-pg.wav"), "ok")
     monkeypatch.setenv("PIPELINE_DATA_DIR", str(tmp_path))
@@ -235,8 +255,11 @@ def test_database_errors_are_wrapped_and_caller_errors_are_not(db_url: str) -> N
 
 def test_write_is_rolled_back_on_error(store: ResultsStore) -> None:
     def half(cur: object) -> None:
-        cur.execute("INSERT INTO results (flowfile_uuid, status, created_at, updated_at) "  # type: ignore[attr-defined]
-                    "VALUES ('half', 'ok', ?, ?)", (store.db.timestamp(datetime.now(UTC)),) * 2)
+        cur.execute(
+            "INSERT INTO results (flowfile_uuid, status, created_at, updated_at) "  # type: ignore[attr-defined]
+            "VALUES ('half', 'ok', ?, ?)",
+            (store.db.timestamp(datetime.now(UTC)),) * 2,
+        )
         raise RuntimeError("after the insert")
 
     with pytest.raises(RuntimeError):

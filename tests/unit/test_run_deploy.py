@@ -31,16 +31,24 @@ def _deploy_answering(answers: list[object], calls: list[tuple]):
     return deploy
 
 
-def test_a_hung_upload_restarts_nifi_and_replaces_the_group(monkeypatch: pytest.MonkeyPatch, calls: list[tuple],
-                                                            tmp_path: Path) -> None:
+def test_a_hung_upload_restarts_nifi_and_replaces_the_group(
+    monkeypatch: pytest.MonkeyPatch, calls: list[tuple], tmp_path: Path
+) -> None:
     monkeypatch.setattr(run.flow, "deploy", _deploy_answering([requests.ReadTimeout("no answer"), "gid"], calls))
     assert run.deploy(load({"PIPELINE_DATA_DIR": str(tmp_path)})) == "gid"
-    assert calls == [("deploy", False), ("dump",), ("stop", run.RESTART_STOP_TIMEOUT_S), ("start",), ("up",),
-                     ("deploy", True)]
+    assert calls == [
+        ("deploy", False),
+        ("dump",),
+        ("stop", run.RESTART_STOP_TIMEOUT_S),
+        ("start",),
+        ("up",),
+        ("deploy", True),
+    ]
 
 
-def test_first_answer_is_used_and_other_errors_are_not_retried(monkeypatch: pytest.MonkeyPatch,
-                                                              calls: list[tuple], tmp_path: Path) -> None:
+def test_first_answer_is_used_and_other_errors_are_not_retried(
+    monkeypatch: pytest.MonkeyPatch, calls: list[tuple], tmp_path: Path
+) -> None:
     settings = load({"PIPELINE_DATA_DIR": str(tmp_path)})
     monkeypatch.setattr(run.flow, "deploy", _deploy_answering(["gid"], calls))
     assert run.deploy(settings) == "gid"

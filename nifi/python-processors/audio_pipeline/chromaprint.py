@@ -74,12 +74,23 @@ class _Lib:
         lib.chromaprint_get_raw_fingerprint.argtypes = [vp, u32pp, ip]
         lib.chromaprint_dealloc.argtypes = [vp]
         lib.chromaprint_encode_fingerprint.argtypes = [
-            ctypes.POINTER(ctypes.c_uint32), c_int, c_int, ctypes.POINTER(ctypes.c_char_p), ip, c_int,
+            ctypes.POINTER(ctypes.c_uint32),
+            c_int,
+            c_int,
+            ctypes.POINTER(ctypes.c_char_p),
+            ip,
+            c_int,
         ]
         lib.chromaprint_decode_fingerprint.argtypes = [ctypes.c_char_p, c_int, u32pp, ip, ip, c_int]
-        for name in ("chromaprint_start", "chromaprint_feed", "chromaprint_finish",
-                     "chromaprint_get_fingerprint", "chromaprint_get_raw_fingerprint",
-                     "chromaprint_encode_fingerprint", "chromaprint_decode_fingerprint"):
+        for name in (
+            "chromaprint_start",
+            "chromaprint_feed",
+            "chromaprint_finish",
+            "chromaprint_get_fingerprint",
+            "chromaprint_get_raw_fingerprint",
+            "chromaprint_encode_fingerprint",
+            "chromaprint_decode_fingerprint",
+        ):
             getattr(lib, name).restype = c_int
         self.lib = lib
 
@@ -120,9 +131,7 @@ def _to_int16(samples: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.clip(data * 32768.0, -32768, 32767).astype(np.int16))
 
 
-def fingerprint(
-    samples: np.ndarray, rate: int, max_seconds: float | None = DEFAULT_MAX_SECONDS
-) -> Fingerprint:
+def fingerprint(samples: np.ndarray, rate: int, max_seconds: float | None = DEFAULT_MAX_SECONDS) -> Fingerprint:
     """Fingerprint the first `max_seconds` of mono float samples (None: all of them)."""
     if rate <= 0:
         raise ChromaprintError(f"invalid sample rate {rate}")
@@ -182,8 +191,7 @@ def _fingerprint_fpcalc(pcm: np.ndarray, rate: int) -> tuple[np.ndarray, str]:
         Path(tmp.name).write_bytes(buffer.getvalue())
         raw_text = _run_fpcalc(["-raw", "-length", length, tmp.name])
         encoded = _run_fpcalc(["-length", length, tmp.name])
-    raw = (np.array([int(v) & 0xFFFFFFFF for v in raw_text.split(",")], dtype=np.uint32)
-           if raw_text else _empty())
+    raw = np.array([int(v) & 0xFFFFFFFF for v in raw_text.split(",")], dtype=np.uint32) if raw_text else _empty()
     return raw, encoded
 
 
@@ -212,8 +220,12 @@ def encode(raw: np.ndarray) -> str:
     out = ctypes.c_char_p()
     size = ctypes.c_int()
     ok = lib.lib.chromaprint_encode_fingerprint(
-        items.ctypes.data_as(ctypes.POINTER(ctypes.c_uint32)), len(items), ALGORITHM_DEFAULT,
-        ctypes.byref(out), ctypes.byref(size), 1,
+        items.ctypes.data_as(ctypes.POINTER(ctypes.c_uint32)),
+        len(items),
+        ALGORITHM_DEFAULT,
+        ctypes.byref(out),
+        ctypes.byref(size),
+        1,
     )
     if not ok:
         raise ChromaprintError("chromaprint_encode_fingerprint failed")
@@ -233,7 +245,12 @@ def decode(encoded: str) -> np.ndarray:
     size = ctypes.c_int()
     algorithm = ctypes.c_int()
     ok = lib.lib.chromaprint_decode_fingerprint(
-        data, len(data), ctypes.byref(items), ctypes.byref(size), ctypes.byref(algorithm), 1,
+        data,
+        len(data),
+        ctypes.byref(items),
+        ctypes.byref(size),
+        ctypes.byref(algorithm),
+        1,
     )
     if not ok:
         raise ChromaprintError("not a Chromaprint fingerprint")
@@ -251,9 +268,7 @@ def _popcount32(values: np.ndarray) -> np.ndarray:
     return np.bitwise_count(values.astype(np.uint32))
 
 
-def bit_error_rate(
-    a: np.ndarray, b: np.ndarray, max_offset: int = DEFAULT_MAX_OFFSET_ITEMS
-) -> tuple[float, int]:
+def bit_error_rate(a: np.ndarray, b: np.ndarray, max_offset: int = DEFAULT_MAX_OFFSET_ITEMS) -> tuple[float, int]:
     """Lowest bit error rate over item offsets in ±`max_offset` and the offset where it occurs.
 
     b[i] aligns with a[i + offset]: a negative offset means `b` has that many extra items in front

@@ -106,8 +106,7 @@ class Database:
         target = ":memory:" if self.path is None else str(self.path)
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         for attempt in range(WRITE_RETRIES):
             try:
@@ -127,8 +126,7 @@ class Database:
         except ImportError as exc:  # pragma: no cover - psycopg is pinned in processors.txt
             raise DatabaseError("PostgreSQL needs psycopg (requirements/processors.txt)") from exc
         try:
-            return psycopg.connect(self.url, autocommit=True, connect_timeout=10,
-                                   application_name="audio-pipeline")
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=10, application_name="audio-pipeline")
         except psycopg.Error as exc:
             raise DatabaseError(f"cannot connect to {redact(self.url)}: {exc}") from exc
 
@@ -308,8 +306,9 @@ class Cursor:
             marks = ", ".join("?" for _ in columns)
             self._cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
-    def select_in(self, sql: str, values: Sequence[int], params_before: Sequence[Any] = (),
-                  chunk: int = 20_000) -> list[tuple[Any, ...]]:
+    def select_in(
+        self, sql: str, values: Sequence[int], params_before: Sequence[Any] = (), chunk: int = 20_000
+    ) -> list[tuple[Any, ...]]:
         """Run `sql` containing one `IN {values}` marker for many integer values.
 
         PostgreSQL gets one array parameter (`= ANY(?)`); SQLite gets chunks of `?` lists, below its

@@ -81,8 +81,13 @@ class Match:
 class FingerprintIndex:
     """Landmark catalog plus Chromaprint duplicate memory on one `Database`."""
 
-    def __init__(self, db: Database, params: LandmarkParams = DEFAULT_PARAMS,
-                 min_hits: int = MIN_HITS, min_margin: float = MIN_MARGIN) -> None:
+    def __init__(
+        self,
+        db: Database,
+        params: LandmarkParams = DEFAULT_PARAMS,
+        min_hits: int = MIN_HITS,
+        min_margin: float = MIN_MARGIN,
+    ) -> None:
         self.db = db
         self.params = params
         self.min_hits = min_hits
@@ -109,8 +114,10 @@ class FingerprintIndex:
         cur.execute("SELECT value FROM fp_meta WHERE name = 'landmark_params'")
         row = cur.fetchone()
         if row is None and claim:
-            cur.execute("INSERT INTO fp_meta (name, value) VALUES ('landmark_params', ?) "
-                        "ON CONFLICT (name) DO NOTHING", (self._params_text(),))
+            cur.execute(
+                "INSERT INTO fp_meta (name, value) VALUES ('landmark_params', ?) ON CONFLICT (name) DO NOTHING",
+                (self._params_text(),),
+            )
             cur.execute("SELECT value FROM fp_meta WHERE name = 'landmark_params'")
             row = cur.fetchone()
         if row is None:
@@ -147,8 +154,11 @@ class FingerprintIndex:
             for start in range(0, len(hashes), INSERT_BATCH):  # bounded memory for long tracks
                 part = slice(start, start + INSERT_BATCH)
                 track_col = np.full(len(hashes[part]), internal, dtype=np.int64)
-                cur.copy_ints("fp_landmarks", ("hash", "track", "t"),
-                              np.stack([hashes[part], track_col, times[part]], axis=1).tolist())
+                cur.copy_ints(
+                    "fp_landmarks",
+                    ("hash", "track", "t"),
+                    np.stack([hashes[part], track_col, times[part]], axis=1).tolist(),
+                )
             return internal
 
         internal = self.db.write(store)
@@ -183,8 +193,9 @@ class FingerprintIndex:
 
     def tracks(self) -> list[str]:
         """Registered track ids, sorted."""
-        return self.db.read(lambda cur: [r[0] for r in cur.execute(
-            "SELECT track_id FROM fp_tracks ORDER BY track_id").fetchall()])
+        return self.db.read(
+            lambda cur: [r[0] for r in cur.execute("SELECT track_id FROM fp_tracks ORDER BY track_id").fetchall()]
+        )
 
     def candidates(self, samples: np.ndarray, rate: int, limit: int = 5) -> list[Match]:
         """Best-scoring tracks for a query, without any threshold (diagnostics, tuning)."""
@@ -199,8 +210,11 @@ class FingerprintIndex:
                 # A join against the unnested array plans as one index probe per hash even when the
                 # table statistics are stale (right after bulk registration), where `= ANY` can
                 # turn into a sequential scan.
-                rows = cur.execute("SELECT l.hash, l.track, l.t FROM unnest(?::integer[]) AS q(hash) "
-                                   "JOIN fp_landmarks l ON l.hash = q.hash", (wanted,)).fetchall()
+                rows = cur.execute(
+                    "SELECT l.hash, l.track, l.t FROM unnest(?::integer[]) AS q(hash) "
+                    "JOIN fp_landmarks l ON l.hash = q.hash",
+                    (wanted,),
+                ).fetchall()
             else:
                 rows = cur.select_in("SELECT hash, track, t FROM fp_landmarks WHERE hash IN {values}", wanted)
             if not rows:
@@ -209,9 +223,12 @@ class FingerprintIndex:
             scored = landmarks.score_offsets(marks.hashes, marks.times, arr[:, 0], arr[:, 1], arr[:, 2])
             top = scored.tracks[: limit + 1].tolist()
             names = dict(cur.select_in("SELECT id, track_id FROM fp_tracks WHERE id IN {values}", top))
-            return [(int(t), int(c), int(o)) for t, c, o in
-                    zip(scored.tracks[: limit + 1], scored.counts[: limit + 1],
-                        scored.offsets[: limit + 1], strict=True)], names
+            return [
+                (int(t), int(c), int(o))
+                for t, c, o in zip(
+                    scored.tracks[: limit + 1], scored.counts[: limit + 1], scored.offsets[: limit + 1], strict=True
+                )
+            ], names
 
         ranked, names = self.db.read(lookup)
         # A track re-registered between the two selects can be missing from `names`: skip it.
@@ -219,13 +236,15 @@ class FingerprintIndex:
         out: list[Match] = []
         for i, (track, count, offset) in enumerate(ranked[:limit]):
             runner_up = ranked[1][1] if i == 0 and len(ranked) > 1 else (ranked[0][1] if i else 0)
-            out.append(Match(
-                track_id=names[track],
-                score=count,
-                offset_seconds=round(offset * self.params.seconds_per_frame, 3),
-                confidence=round(count / max(1, len(np.unique(marks.times))), 4),
-                runner_up=runner_up,
-            ))
+            out.append(
+                Match(
+                    track_id=names[track],
+                    score=count,
+                    offset_seconds=round(offset * self.params.seconds_per_frame, 3),
+                    confidence=round(count / max(1, len(np.unique(marks.times))), 4),
+                    runner_up=runner_up,
+                )
+            )
         return out
 
     def match(self, samples: np.ndarray, rate: int) -> Match | None:
@@ -261,8 +280,7 @@ class FingerprintIndex:
         return self.db.write(both)
 
     def _find_duplicate(self, cur: Cursor, fingerprint: str, sha256: str, name: str) -> str | None:
-        cur.execute("SELECT name FROM fp_files WHERE sha256 = ? AND name <> ? ORDER BY id LIMIT 1",
-                    (sha256, name))
+        cur.execute("SELECT name FROM fp_files WHERE sha256 = ? AND name <> ? ORDER BY id LIMIT 1", (sha256, name))
         row = cur.fetchone()
         if row is not None:
             return str(row[0])
@@ -270,16 +288,16 @@ class FingerprintIndex:
         keys = chromaprint.lookup_keys(raw)
         if len(raw) < chromaprint.MIN_OVERLAP_ITEMS or len(np.unique(raw)) < 4 or not keys:
             return None  # silence or a blip: too little information to call two files the same
-        counted = cur.select_in(
-            "SELECT file, COUNT(*) FROM fp_file_keys WHERE key IN {values} GROUP BY file", keys)
+        counted = cur.select_in("SELECT file, COUNT(*) FROM fp_file_keys WHERE key IN {values} GROUP BY file", keys)
         need = max(2, int(DUPLICATE_MIN_KEY_FRACTION * len(keys)))
         ranked = sorted((fc for fc in counted if fc[1] >= need), key=lambda fc: -fc[1])
         chosen = [int(f) for f, _ in ranked[:DUPLICATE_CANDIDATES]]
         if not chosen:
             return None
         # verify the strongest candidates, earliest file first
-        rows = cur.select_in("SELECT id, name, fingerprint, items FROM fp_files WHERE id IN {values} "
-                             "ORDER BY id", chosen)
+        rows = cur.select_in(
+            "SELECT id, name, fingerprint, items FROM fp_files WHERE id IN {values} ORDER BY id", chosen
+        )
         for _, other_name, other_fp, items in rows:
             if other_name == name:
                 continue
@@ -294,8 +312,7 @@ class FingerprintIndex:
         cur.execute(
             "INSERT INTO fp_files (name, sha256, fingerprint, items, simhash, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name, sha256) DO NOTHING RETURNING id",
-            (name, sha256, fingerprint, len(raw), chromaprint.compact_hash(raw),
-             self.db.timestamp(utc_now())),
+            (name, sha256, fingerprint, len(raw), chromaprint.compact_hash(raw), self.db.timestamp(utc_now())),
         )
         row = cur.fetchone()
         if row is None:

@@ -61,7 +61,6 @@ class LandmarkParams:
 DEFAULT_PARAMS = LandmarkParams()
 
 
-
 @dataclass(frozen=True)
 class Landmarks:
     """Hashes of one signal with the frame index of each anchor (parallel int arrays)."""
@@ -113,8 +112,9 @@ def _frames_per_block(params: LandmarkParams) -> int:
     return max(1, round(params.rate / params.hop))
 
 
-def find_peaks(spec: np.ndarray, params: LandmarkParams = DEFAULT_PARAMS,
-               first_frame: int = 0, keep: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def find_peaks(
+    spec: np.ndarray, params: LandmarkParams = DEFAULT_PARAMS, first_frame: int = 0, keep: tuple[int, int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Constellation peaks (frame, bin) sorted by frame, at most `peaks_per_second` per second.
 
     `spec` row 0 is frame `first_frame`; only peaks in frames [keep[0], keep[1]) are returned
@@ -170,8 +170,9 @@ def constellation(x: np.ndarray, params: LandmarkParams = DEFAULT_PARAMS) -> tup
     return np.concatenate(all_frames), np.concatenate(all_bins)
 
 
-def pair_peaks(frames: np.ndarray, bins: np.ndarray,
-               params: LandmarkParams = DEFAULT_PARAMS) -> tuple[np.ndarray, np.ndarray]:
+def pair_peaks(
+    frames: np.ndarray, bins: np.ndarray, params: LandmarkParams = DEFAULT_PARAMS
+) -> tuple[np.ndarray, np.ndarray]:
     """Hash each anchor with its first `fan_out` targets in the zone; returns (hashes, anchor frames)."""
     n = len(frames)
     if n < 2:
@@ -179,8 +180,10 @@ def pair_peaks(frames: np.ndarray, bins: np.ndarray,
         return empty, empty
     # Look ahead over a bounded number of later peaks: enough to find fan_out zone members, since
     # the rate cap bounds how many peaks can sit within max_dt frames.
-    lookahead = min(n - 1, max(4 * params.fan_out, int(params.peaks_per_second * params.max_dt
-                                                            * params.seconds_per_frame * 1.5) + 1))
+    lookahead = min(
+        n - 1,
+        max(4 * params.fan_out, int(params.peaks_per_second * params.max_dt * params.seconds_per_frame * 1.5) + 1),
+    )
     step = np.arange(1, lookahead + 1)
     out_hashes, out_times = [], []
     for first in range(0, n, PAIR_BATCH):  # bounded memory for long files
@@ -233,8 +236,13 @@ class OffsetScore:
 RESCORE_CANDIDATES = 20
 
 
-def _expand_matches(query_hashes: np.ndarray, query_times: np.ndarray, db_hashes: np.ndarray,
-                    db_tracks: np.ndarray, db_times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _expand_matches(
+    query_hashes: np.ndarray,
+    query_times: np.ndarray,
+    db_hashes: np.ndarray,
+    db_tracks: np.ndarray,
+    db_times: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (track, offset, query time) where a query hash meets a database hash (a join, vectorised)."""
     order = np.argsort(query_hashes, kind="stable")
     qh, qt = query_hashes[order], query_times[order]
@@ -248,9 +256,15 @@ def _expand_matches(query_hashes: np.ndarray, query_times: np.ndarray, db_hashes
     return db_tracks[rows].astype(np.int64), db_times[rows] - q_times, q_times
 
 
-def score_offsets(query_hashes: np.ndarray, query_times: np.ndarray, db_hashes: np.ndarray,
-                  db_tracks: np.ndarray, db_times: np.ndarray, tolerance: int = 1,
-                  candidates: int = RESCORE_CANDIDATES) -> OffsetScore:
+def score_offsets(
+    query_hashes: np.ndarray,
+    query_times: np.ndarray,
+    db_hashes: np.ndarray,
+    db_tracks: np.ndarray,
+    db_times: np.ndarray,
+    tolerance: int = 1,
+    candidates: int = RESCORE_CANDIDATES,
+) -> OffsetScore:
     """Histogram offsets (db time − query time) per track and score each track's tallest bin.
 
     `tolerance` merges neighbouring offsets (±frames): an excerpt cut anywhere lands between frame
@@ -271,8 +285,10 @@ def score_offsets(query_hashes: np.ndarray, query_times: np.ndarray, db_hashes: 
     uniq, hits = np.unique(keys, return_counts=True)
     if tolerance:
         cum = np.concatenate(([0], np.cumsum(hits)))
-        windowed = (cum[np.searchsorted(uniq, uniq + tolerance, side="right")]
-                    - cum[np.searchsorted(uniq, uniq - tolerance, side="left")])
+        windowed = (
+            cum[np.searchsorted(uniq, uniq + tolerance, side="right")]
+            - cum[np.searchsorted(uniq, uniq - tolerance, side="left")]
+        )
         # a track's keys lie inside [track·span + tolerance, (track+1)·span − tolerance): no bleed
     else:
         windowed = hits

@@ -87,9 +87,7 @@ class Result:
 
 
 COLUMNS = tuple(f.name for f in fields(Result))
-_DATA_COLUMNS = tuple(
-    c for c in COLUMNS if c not in ("flowfile_uuid", "status", "error", "created_at", "updated_at")
-)
+_DATA_COLUMNS = tuple(c for c in COLUMNS if c not in ("flowfile_uuid", "status", "error", "created_at", "updated_at"))
 
 
 def _text(attributes: Mapping[str, str], name: str) -> str | None:
@@ -201,14 +199,21 @@ class ResultsStore:
 
     def get(self, flowfile_uuid: str) -> Result | None:
         def fetch(cur: Cursor) -> tuple[Any, ...] | None:
-            return cur.execute(f"SELECT {', '.join(COLUMNS)} FROM results WHERE flowfile_uuid = ?",
-                               (flowfile_uuid,)).fetchone()
+            return cur.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM results WHERE flowfile_uuid = ?", (flowfile_uuid,)
+            ).fetchone()
 
         row = self.db.read(fetch)
         return self._result(row) if row is not None else None
 
-    def recent(self, limit: int = 50, status: str | None = None, source: str | None = None,
-               since: datetime | None = None, filename_like: str | None = None) -> list[Result]:
+    def recent(
+        self,
+        limit: int = 50,
+        status: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        filename_like: str | None = None,
+    ) -> list[Result]:
         """Newest rows first, filtered.
 
         `filename_like` is a case-insensitive SQL LIKE pattern (% any run, _ one character,
