@@ -6,7 +6,7 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="$REPO_ROOT/.venv"
 PY="$VENV/bin/python"
-export PYTHONPATH="$REPO_ROOT/scripts:$REPO_ROOT/nifi/python-processors${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONPATH="$REPO_ROOT:$REPO_ROOT/nifi/python-processors${PYTHONPATH:+:$PYTHONPATH}"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 

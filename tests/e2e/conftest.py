@@ -5,14 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from pipeline import Pipeline, start_pipeline, stop_pipeline
-from postgres import find_bindir, shared_cluster
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "/e2e/" in str(item.fspath):
-            item.add_marker(pytest.mark.e2e)
+from support.pipeline_instance import Pipeline, start_pipeline, stop_pipeline
+from support.postgres import find_bindir, shared_cluster
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import os
 import struct
 
 import pytest
-from pipeline import Pipeline
+from support.pipeline_instance import Pipeline
 
 
 def _wav_header(rate: int, channels: int, frames: int = 1600) -> bytes:

@@ -7,8 +7,9 @@ import json
 import time
 
 from audio_pipeline.classification import CLASS_NAMES
-from pipeline import Pipeline
-from pipelinectl import serving
+from support.pipeline_instance import Pipeline
+
+from pipelinectl.services import model_server
 
 
 def test_files_are_classified_with_model_metadata(pipeline: Pipeline, audio) -> None:
@@ -25,7 +26,7 @@ def test_files_are_classified_with_model_metadata(pipeline: Pipeline, audio) -> 
 
 
 def test_model_server_outage_delays_but_loses_nothing(pipeline: Pipeline, audio) -> None:
-    serving.stop(pipeline.settings)
+    model_server.stop(pipeline.settings)
     try:
         names = [f"during-outage-{i}.wav" for i in range(3)]
         for i, name in enumerate(names):
@@ -35,7 +36,7 @@ def test_model_server_outage_delays_but_loses_nothing(pipeline: Pipeline, audio)
         ended = {a.get("filename") for _, a in pipeline.outcomes()}
         assert not ended & set(names), "nothing may finish (or fail) while the model server is down"
     finally:
-        serving.start(pipeline.settings)
+        model_server.start(pipeline.settings)
     for name in names:
         kind, attrs = pipeline.wait_for(name, timeout=240)
         assert kind == "result" and attrs["audio.class"] == "tone"

@@ -8,7 +8,7 @@ import numpy as np
 import soundfile as sf
 from audio_pipeline.fingerprint_index import FingerprintIndex
 from audio_pipeline.results_store import ResultsStore
-from pipeline import Pipeline
+from support.pipeline_instance import Pipeline
 
 
 def _melody(seed: int, seconds: float = 30.0, rate: int = 16000) -> np.ndarray:

@@ -7,8 +7,10 @@ import hashlib
 import subprocess
 
 import soundfile as sf
-from pipeline import Pipeline
-from pipelinectl import flow, nifi_instance
+from support.pipeline_instance import Pipeline
+
+from pipelinectl import flow
+from pipelinectl.nifi import instance as nifi_instance
 from pipelinectl.settings import REPO_ROOT
 
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 import subprocess
 import time
 
-from pipeline import Pipeline
-from pipelinectl import flow, nifi_instance, serving
+from support.pipeline_instance import Pipeline
+
+from pipelinectl import flow
+from pipelinectl.nifi import instance as nifi_instance
+from pipelinectl.services import model_server
 from pipelinectl.settings import REPO_ROOT
 
 
@@ -23,7 +26,7 @@ def _queued(pipeline: Pipeline) -> int:
 
 def test_files_inside_nifi_survive_a_restart(pipeline: Pipeline, audio) -> None:
     names = [f"restart-{i}.wav" for i in range(4)]
-    serving.stop(pipeline.settings)
+    model_server.stop(pipeline.settings)
     try:
         for i, name in enumerate(names):
             body = audio.tone(duration=1.0, freq=500.0 + 50 * i).read_bytes()

@@ -9,8 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from pipeline import Pipeline, start_pipeline, stop_pipeline
-from pipelinectl import nifi_instance, nifi_security
+from support.pipeline_instance import Pipeline, start_pipeline, stop_pipeline
+
+from pipelinectl.nifi import instance as nifi_instance
+from pipelinectl.nifi import security as nifi_security
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ import psutil
 import pytest
 import soundfile as sf
 from pesq import pesq
-from pipeline import Pipeline
-from pipelinectl import bench_memory
+from support.pipeline_instance import Pipeline
+
+from bench import memory as bench_memory
 
 
 @pytest.mark.parametrize(("rate", "mode"), [(16000, "wb"), (8000, "nb")])

@@ -10,8 +10,9 @@ import time
 import pytest
 from audio_pipeline.classification import ClientConfig, ServingClient
 from audio_pipeline.errors import ServingRequestError
-from pipeline import Pipeline
-from pipelinectl import prometheus
+from support.pipeline_instance import Pipeline
+
+from pipelinectl.services import prometheus
 
 
 def _send_traffic(pipeline: Pipeline, audio) -> None:

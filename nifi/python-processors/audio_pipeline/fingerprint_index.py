@@ -18,7 +18,7 @@ from audio_pipeline import chromaprint, landmarks
 from audio_pipeline.database import Cursor, Database, DatabaseError, open_database, utc_now
 from audio_pipeline.landmarks import DEFAULT_PARAMS, LandmarkParams
 
-# Decision thresholds, tuned with scripts/pipelinectl/bench_fingerprint.py. Scores count query frames
+# Decision thresholds, tuned with bench/fingerprint_accuracy.py. Scores count query frames
 # whose landmarks agree on one time offset. With 1,000 indexed tracks a 5 s excerpt under 0 dB
 # white noise still scores ≥ ~13, while excerpts from outside the catalog top out around 10-13
 # with a runner-up close behind; the relative margin is what separates those.

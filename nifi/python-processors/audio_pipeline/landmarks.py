@@ -27,7 +27,7 @@ class LandmarkError(AudioPipelineError):
 
 @dataclass(frozen=True)
 class LandmarkParams:
-    """Tuning knobs; the defaults are what scripts/pipelinectl/bench_fingerprint.py validated.
+    """Tuning knobs; the defaults are what bench/fingerprint_accuracy.py validated.
 
     Changing anything that alters hashes (all but the rate caps' effect on counts) invalidates an
     existing index: re-register the catalog.

@@ -9,7 +9,7 @@ import javax.crypto.spec.PBEKeySpec;
 
 /**
  * Verifies passwords against "pbkdf2-sha256$iterations$salt$hash" (base64 salt and hash), the form
- * scripts/pipelinectl/nifi_security.py writes with Python's hashlib.pbkdf2_hmac. PBKDF2 ships with the
+ * pipelinectl/nifi/security.py writes with Python's hashlib.pbkdf2_hmac. PBKDF2 ships with the
  * JDK, so the login needs no third-party hashing library.
  */
 final class PasswordHash {

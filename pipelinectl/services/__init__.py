@@ -1,0 +1,1 @@
+"""The background services beside NiFi that scripts/run starts and scripts/stop stops."""

@@ -1,0 +1,189 @@
+"""The metrics sink against a real Pushgateway and Prometheus (Debian binaries, free ports).
+
+Checks the transport contract of docs/metrics.md: per-worker groups summed by PromQL, a
+restarted worker continuing its slot's counters (no double count, no counter reset), a crash
+made visible, and no loss while the Pushgateway is down.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from audio_pipeline import attributes as attr
+from audio_pipeline import metrics
+
+from pipelinectl import settings as settings_mod
+from pipelinectl.services import prometheus as prom
+from pipelinectl.settings import REPO_ROOT, Settings
+
+REPO = REPO_ROOT
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("prometheus") and shutil.which("prometheus-pushgateway")),
+    reason="needs Debian packages prometheus and prometheus-pushgateway",
+)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    with prom.temporary_stack(tmp_path_factory.mktemp("monitoring")) as settings:
+        yield settings
+
+
+def sink_for(settings: Settings, state_dir: Path | None, component: str, instance: str) -> metrics.MetricsSink:
+    return metrics.MetricsSink(
+        component,
+        pushgateway_url=prom.pushgateway_url(settings),
+        state_dir=state_dir,
+        instance=instance,
+        start_thread=False,
+    )
+
+
+def total(settings: Settings, instance: str, expected: float) -> list[dict]:
+    """Wait until Prometheus sees `expected` files in total for `instance`, summed over workers."""
+    expr = f'sum(audio_pipeline_files_total{{job="audio_pipeline", instance="{instance}"}})'
+    return prom.wait_for_query(settings, expr, lambda r: bool(r) and float(r[0]["value"][1]) == expected)
+
+
+def record(sink: metrics.MetricsSink, count: int, source: str = "folder") -> None:
+    for _ in range(count):
+        sink.record_result({attr.SOURCE: source, attr.DURATION_SECONDS: "1.0"}, "success")
+
+
+def test_workers_push_separate_groups_summed_by_promql(stack: Settings, tmp_path: Path) -> None:
+    a = sink_for(stack, tmp_path, "StoreResult", "sum-test")
+    b = sink_for(stack, tmp_path, "StoreResult", "sum-test")
+    record(a, 3)
+    record(b, 4, source="http")
+    assert a.flush() and b.flush()
+    total(stack, "sum-test", 7)
+    by_worker = prom.query(stack, 'sum by (worker) (audio_pipeline_files_total{instance="sum-test"})')
+    assert {r["metric"]["worker"]: float(r["value"][1]) for r in by_worker} == {
+        "StoreResult-0": 3,
+        "StoreResult-1": 4,
+    }
+    up = prom.query(stack, 'up{job="pushgateway"}')
+    assert up and up[0]["value"][1] == "1"
+    a.close()
+    b.close()
+
+
+def test_restart_continues_counters_without_reset_or_double_count(stack: Settings, tmp_path: Path) -> None:
+    first = sink_for(stack, tmp_path, "ClassifyAudio", "restart-test")
+    record(first, 5)
+    first.close()  # final push, state saved clean, group kept
+    total(stack, "restart-test", 5)
+
+    second = sink_for(stack, tmp_path, "ClassifyAudio", "restart-test")
+    assert second.worker == first.worker
+    record(second, 2)
+    assert second.flush()
+    total(stack, "restart-test", 7)
+    resets = prom.query(stack, 'resets(audio_pipeline_files_total{instance="restart-test"}[5m])')
+    assert resets and all(float(r["value"][1]) == 0 for r in resets)
+    starts = prom.query(
+        stack, 'sum by (previous_shutdown) (audio_pipeline_worker_starts_total{instance="restart-test"})'
+    )
+    assert {r["metric"]["previous_shutdown"]: float(r["value"][1]) for r in starts} == {
+        "first": 1,
+        "clean": 1,
+        "unclean": 0,
+    }
+    second.close()
+
+
+CRASHING_WORKER = textwrap.dedent(
+    """
+    import sys, time
+    from audio_pipeline import metrics
+    metrics.configure("Crashy", env={"METRICS_STATE_DIR": sys.argv[1], "PUSHGATEWAY_URL": sys.argv[2],
+                                     "METRICS_INSTANCE": "crash-test", "METRICS_PUSH_INTERVAL_SECONDS": "600"})
+    for _ in range(6):
+        metrics.record_result({"audio.source": "folder"}, "success")
+    assert metrics.flush()
+    metrics.record_result({"audio.source": "folder"}, "success")  # recorded after the last save
+    print("recorded", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_sigkilled_worker_keeps_saved_counts_and_reports_the_loss(stack: Settings, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "nifi" / "python-processors")}
+    worker = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_WORKER, str(tmp_path), prom.pushgateway_url(stack)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert worker.stdout is not None and worker.stdout.readline().strip() == "recorded"
+    worker.send_signal(signal.SIGKILL)  # what NiFi does to Python processes on shutdown
+    worker.wait(timeout=10)
+    total(stack, "crash-test", 6)  # the group keeps the last pushed values
+
+    successor = sink_for(stack, tmp_path, "Crashy", "crash-test")
+    assert successor.previous_shutdown == "unclean"
+    record(successor, 1)
+    assert successor.flush()
+    total(stack, "crash-test", 7)
+    lost = prom.wait_for_query(
+        stack,
+        'sum(audio_pipeline_worker_starts_total{instance="crash-test", previous_shutdown="unclean"})',
+        lambda r: bool(r) and float(r[0]["value"][1]) == 1,
+    )
+    assert lost
+    resets = prom.query(stack, 'resets(audio_pipeline_files_total{instance="crash-test"}[5m])')
+    assert resets and all(float(r["value"][1]) == 0 for r in resets)
+    successor.close()
+
+
+def test_pushgateway_outage_loses_nothing(stack: Settings, tmp_path: Path) -> None:
+    sink = sink_for(stack, tmp_path, "DecodeAudio", "outage-test")
+    record(sink, 2)
+    assert sink.flush()
+    total(stack, "outage-test", 2)
+
+    assert prom.stop("pushgateway", stack) is True
+    assert not prom.is_running("pushgateway", stack)
+    assert prom.stop("pushgateway", stack) is False
+    record(sink, 3)
+    assert sink.flush() is False
+    assert sink.push_failures == 1 and sink.last_push_error
+
+    prom.start("pushgateway", stack)  # its persistence file restores the groups
+    with urllib.request.urlopen(f"{prom.pushgateway_url(stack)}/metrics", timeout=5) as response:
+        assert b'instance="outage-test"' in response.read()
+    assert sink.flush()
+    total(stack, "outage-test", 5)
+    sink.close()
+
+
+def test_lifecycle_helpers(stack: Settings, tmp_path: Path) -> None:
+    for name in prom.SERVICES:
+        assert prom.is_running(name, stack)
+        assert prom.is_ready(name, stack)
+        assert prom.paths(name, stack).pid_file.exists()
+        assert prom.paths(name, stack).log_file.exists()
+    pid = prom.pid_of("pushgateway", stack)
+    assert prom.start("pushgateway", stack) == pid  # idempotent
+    prom.wait_for_query(stack, 'up{job="pushgateway"} == 1')
+    assert prom.targets_up(stack)["pushgateway"] == "up"
+
+    # A stale pid file (a recycled pid of an unrelated process) does not count as running.
+    idle = settings_mod.load({"PIPELINE_DATA_DIR": str(tmp_path)})
+    pid_file = prom.paths("prometheus", idle).pid_file
+    pid_file.parent.mkdir(parents=True)
+    pid_file.write_text(f"{os.getpid()}\n")
+    assert not prom.is_running("prometheus", idle)
+    assert prom.stop("prometheus", idle) is False
+    assert not pid_file.exists()

@@ -1,0 +1,100 @@
+"""Every pipeline panel query returns data from a real Prometheus scraping a real Pushgateway."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import promql_parser
+import pytest
+from audio_pipeline import attributes as attr
+from audio_pipeline import metrics
+
+from pipelinectl.services import prometheus as prom
+from pipelinectl.settings import Settings
+
+
+def selector_names(expr: str) -> set[str]:
+    names: set[str] = set()
+
+    def visit(node: object) -> None:
+        if isinstance(node, promql_parser.VectorSelector) and node.name:
+            names.add(node.name)
+
+    promql_parser.walk(promql_parser.parse(expr), visit)
+    return names
+
+
+needs_prometheus = pytest.mark.skipif(
+    not (shutil.which("prometheus") and shutil.which("prometheus-pushgateway")),
+    reason="needs Debian packages prometheus and prometheus-pushgateway",
+)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    with prom.temporary_stack(tmp_path_factory.mktemp("grafana-monitoring")) as settings:
+        yield settings
+
+
+def synthetic_batch(sink: metrics.MetricsSink, round_: int) -> None:
+    """A few files of every kind the dashboards show, as the processors would record them."""
+    now_ms = int(time.time() * 1000)
+    for i in range(6):
+        source = ("folder", "http")[i % 2]
+        sink.record_result(
+            {
+                attr.SOURCE: source,
+                attr.INGESTED_AT: str(now_ms - 1500 - 100 * i),
+                attr.DURATION_SECONDS: str(2.0 + i),
+                attr.CLASS: ("speech", "music", "noise")[i % 3],
+                attr.CLASS_CONFIDENCE: str(0.6 + 0.05 * i),
+                attr.QUALITY_LABEL: ("good", "fair")[i % 2],
+                attr.PESQ_MOS: str(2.5 + 0.3 * i),
+                attr.PESQ_MODE: "wb",
+                attr.FINGERPRINT_MATCH: "catalog-1" if i % 2 else "",
+                attr.DUPLICATE_OF: "earlier" if i == 3 else "",
+            },
+            "success",
+        )
+        for stage, seconds in (("decode", 0.01), ("classify", 0.05), ("fingerprint", 0.02), ("pesq", 0.2)):
+            sink.observe_stage(stage, seconds * (1 + i + round_))
+    sink.record_result({attr.SOURCE: "http", attr.ERROR: "not_audio", attr.INGESTED_AT: str(now_ms)}, "failure")
+    sink.record_result({attr.SOURCE: "folder", attr.ERROR: "corrupt_audio"}, "failure")
+
+
+def pipeline_only(expr: str) -> bool:
+    return all(name.startswith("audio_pipeline_") for name in selector_names(expr))
+
+
+@needs_prometheus
+def test_every_pipeline_panel_query_returns_data(stack: Settings, tmp_path: Path) -> None:
+    sink = metrics.MetricsSink(
+        "StoreResult",
+        pushgateway_url=prom.pushgateway_url(stack),
+        state_dir=tmp_path,
+        instance="dashboard-test",
+        start_thread=False,
+    )
+    files = 'sum(audio_pipeline_files_total{instance="dashboard-test"})'
+    for round_, expected in ((0, 8), (1, 16)):
+        synthetic_batch(sink, round_)
+        assert sink.flush()
+        prom.wait_for_query(stack, files, lambda r, n=expected: bool(r) and float(r[0]["value"][1]) == n)
+        time.sleep(1.5)  # one more scrape, so every rate() window holds two samples after the change
+    sink.close()
+
+    checked = []
+    for title, expr in prom.panel_queries(rate_interval="1m"):
+        if not pipeline_only(expr):
+            continue
+        result = prom.query(stack, expr)
+        values = [float(sample["value"][1]) for sample in result]
+        assert values, f"{title}: no data for {expr}"
+        assert any(value == value for value in values), f"{title}: only NaN for {expr}"  # NaN != NaN
+        checked.append(title)
+    assert len(checked) >= 15
+    titles = {title.split(" / ", 1)[1] for title in checked}
+    assert {"Throughput by source", "End-to-end latency percentiles", "PESQ MOS distribution"} <= titles

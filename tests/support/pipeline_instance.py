@@ -1,0 +1,94 @@
+"""A private pipeline instance for end-to-end tests: free ports, a temporary data dir, started
+with the same ./scripts/run users run, stopped with ./scripts/stop. Never touches a running
+pipeline of the developer's (different data dir, different ports)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from pipelinectl.ports import free_port
+from pipelinectl.settings import REPO_ROOT, Settings, load
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    env: dict[str, str]
+    run_output: str
+
+    @property
+    def ingest_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.ingest_http_port}/audio"
+
+    def post(self, body: bytes, filename: str | None, reference: str | None = None) -> requests.Response:
+        headers = {}
+        if filename is not None:
+            headers["filename"] = filename
+        if reference is not None:
+            headers["reference"] = reference
+        return requests.post(self.ingest_url, data=body, headers=headers, timeout=30)
+
+    def drop(self, source: Path, name: str) -> Path:
+        """Write into the inbox the way a careful producer does: hidden temp name, then rename."""
+        inbox = self.settings.inbox_dir
+        tmp = inbox / f".{name}.part"
+        tmp.write_bytes(source.read_bytes())
+        final = inbox / name
+        tmp.rename(final)
+        return final
+
+    def outcomes(self) -> list[tuple[str, dict[str, str]]]:
+        """('result' | 'quarantine', attributes) for every JSON written so far."""
+        found = []
+        for kind, folder in (("result", self.settings.results_dir), ("quarantine", self.settings.quarantine_dir)):
+            for path in sorted(folder.glob("*.json")):
+                try:
+                    found.append((kind, json.loads(path.read_text())))
+                except (json.JSONDecodeError, OSError):
+                    continue  # still being written
+        return found
+
+    def wait_for(self, filename: str, timeout: float = 180.0) -> tuple[str, dict[str, str]]:
+        """The single outcome of the file named `filename` (the `filename` attribute)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            matches = [o for o in self.outcomes() if o[1].get("filename") == filename]
+            if matches:
+                time.sleep(1.0)  # let any (wrong) second outcome appear before we count
+                matches = [o for o in self.outcomes() if o[1].get("filename") == filename]
+                assert len(matches) == 1, f"{filename} ended {len(matches)} times: {matches}"
+                return matches[0]
+            time.sleep(0.5)
+        raise TimeoutError(f"no result or quarantine for {filename!r} within {timeout:.0f} s")
+
+
+def start_pipeline(data_dir: Path, **extra_env: str) -> Pipeline:
+    env = dict(os.environ)
+    env.update(extra_env)
+    env.update(
+        PIPELINE_DATA_DIR=str(data_dir),
+        NIFI_HTTP_PORT=str(free_port()),
+        INGEST_HTTP_PORT=str(free_port()),
+        SERVING_GRPC_PORT=str(free_port()),
+        SERVING_REST_PORT=str(free_port()),
+        PROMETHEUS_PORT=str(free_port()),
+        PUSHGATEWAY_PORT=str(free_port()),
+    )
+    run = subprocess.run([str(REPO_ROOT / "scripts" / "run")], env=env, capture_output=True, text=True, timeout=1500)
+    if run.returncode != 0:
+        subprocess.run([str(REPO_ROOT / "scripts" / "stop")], env=env, capture_output=True, timeout=300)
+        logs = data_dir / "logs" / "nifi" / "nifi-app.log"
+        tail = logs.read_text()[-6000:] if logs.exists() else ""
+        raise RuntimeError(f"scripts/run failed ({run.returncode}):\n{run.stdout}\n{run.stderr}\n{tail}")
+    return Pipeline(settings=load(env), env=env, run_output=run.stdout)
+
+
+def stop_pipeline(pipeline: Pipeline) -> None:
+    subprocess.run([str(REPO_ROOT / "scripts" / "stop")], env=pipeline.env, capture_output=True, timeout=300)

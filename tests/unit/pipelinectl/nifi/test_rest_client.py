@@ -1,0 +1,89 @@
+"""NiFiClient against a local HTTP server: 503 while NiFi initialises is waited out, other errors are not."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from pipelinectl.nifi import rest_client as nifi_api
+from pipelinectl.nifi.rest_client import NiFiApiError, NiFiClient
+
+
+class _Scripted(BaseHTTPRequestHandler):
+    """Answers each request with the next status of the server's script (then 200 with JSON)."""
+
+    def _answer(self) -> None:
+        self.server.seen.append((self.command, self.path))  # type: ignore[attr-defined]
+        script: list[int] = self.server.script  # type: ignore[attr-defined]
+        status = script.pop(0) if script else 200
+        body = b'{"ok": true}' if status == 200 else b"NiFi is not ready"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json" if status == 200 else "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadingHTTPServer]:
+    monkeypatch.setattr(nifi_api.time, "sleep", lambda _s: None)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
+    httpd.script, httpd.seen = [], []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _client(httpd: ThreadingHTTPServer) -> NiFiClient:
+    return NiFiClient(f"http://127.0.0.1:{httpd.server_address[1]}")
+
+
+def test_503_is_retried_until_nifi_answers(server: ThreadingHTTPServer) -> None:
+    server.script[:] = [503, 503]  # type: ignore[attr-defined]
+    assert _client(server).post("/process-groups/x", {"a": 1}) == {"ok": True}
+    assert server.seen == [("POST", "/nifi-api/process-groups/x")] * 3  # type: ignore[attr-defined]
+
+
+def test_503_is_given_up_after_the_retry_window(server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nifi_api, "UNAVAILABLE_RETRY_S", -1.0)
+    server.script[:] = [503, 503]  # type: ignore[attr-defined]
+    with pytest.raises(NiFiApiError) as info:
+        _client(server).get("/flow/about")
+    assert info.value.status == 503 and "not ready" in str(info.value)
+
+
+def test_other_errors_are_not_retried(server: ThreadingHTTPServer) -> None:
+    server.script[:] = [409]  # type: ignore[attr-defined]
+    with pytest.raises(NiFiApiError) as info:
+        _client(server).put("/processors/p/run-status", {"state": "RUNNING"})
+    assert info.value.status == 409
+    assert len(server.seen) == 1  # type: ignore[attr-defined]
+
+
+def test_refused_connection_is_retried_for_get_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nifi_api.time, "sleep", lambda _s: None)
+    calls: list[str] = []
+
+    def refuse(method: str, url: str, **_kwargs: object) -> None:
+        calls.append(method)
+        raise nifi_api.requests.ConnectionError("refused")
+
+    client = NiFiClient("http://127.0.0.1:9")
+    monkeypatch.setattr(client.session, "request", refuse)
+    with pytest.raises(nifi_api.requests.ConnectionError):
+        client.post("/x", {})
+    assert calls == ["POST"]
+    monkeypatch.setattr(nifi_api, "UNAVAILABLE_RETRY_S", 0.05)
+    with pytest.raises(nifi_api.requests.ConnectionError):
+        client.get("/x")
+    assert len(calls) > 2

@@ -1,0 +1,85 @@
+"""The local Prometheus service's config rendering, CLI and NiFi token helper (no Prometheus runs)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelinectl import settings as settings_mod
+from pipelinectl.services import prometheus as prom
+from pipelinectl.settings import REPO_ROOT
+
+REPO = REPO_ROOT
+
+
+def settings_for(tmp_path: Path, **env: str) -> settings_mod.Settings:
+    return settings_mod.load(
+        {
+            "PIPELINE_DATA_DIR": str(tmp_path),
+            "PROMETHEUS_PORT": "19090",
+            "PUSHGATEWAY_PORT": "19091",
+            "NIFI_HTTP_PORT": "18080",
+            "SERVING_REST_PORT": "18501",
+            **env,
+        }
+    )
+
+
+def jobs(document: dict) -> dict[str, dict]:
+    return {job["job_name"]: job for job in document["scrape_configs"]}
+
+
+def test_rendered_dev_config_scrapes_every_target(tmp_path: Path) -> None:
+    text = prom.render_config(settings_for(tmp_path))
+    assert "$" not in text.split("scrape_configs:", 1)[1]
+    document = yaml.safe_load(text)
+    scrape = jobs(document)
+    assert scrape["nifi"]["metrics_path"] == "/nifi-api/flow/metrics/prometheus"
+    assert scrape["nifi"]["scheme"] == "http"
+    assert scrape["nifi"]["static_configs"][0]["targets"] == ["127.0.0.1:18080"]
+    assert scrape["pushgateway"]["honor_labels"] is True
+    assert scrape["pushgateway"]["static_configs"][0]["targets"] == ["127.0.0.1:19091"]
+    assert scrape["model_server"]["metrics_path"] == "/monitoring/prometheus/metrics"
+    assert scrape["model_server"]["static_configs"][0]["targets"] == ["127.0.0.1:18501"]
+    assert scrape["prometheus"]["static_configs"][0]["targets"] == ["127.0.0.1:19090"]
+    assert document["rule_files"] == [f"{REPO / 'prometheus' / 'rules'}/*.yml"]
+
+
+def test_cli_render_config(tmp_path: Path) -> None:
+    env = {"PIPELINE_DATA_DIR": str(tmp_path), "PUSHGATEWAY_PORT": "29091", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelinectl.services.prometheus", "render-config"],
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": str(REPO)},
+        check=True,
+    )
+    assert re.search(r"127\.0\.0\.1:29091", result.stdout)
+    status = subprocess.run(
+        [sys.executable, "-m", "pipelinectl.services.prometheus", "status"],
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+    assert status.returncode == 3 and "stopped" in status.stdout
+
+
+def test_nifi_token_helper_writes_private_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def fake_fetch(base_url: str, username: str, password: str, *, verify_tls: bool = True) -> str:
+        calls.append((base_url, username, password, verify_tls))
+        return "jwt-token"
+
+    monkeypatch.setattr(prom, "fetch_nifi_token", fake_fetch)
+    out = tmp_path / "tokens" / "nifi.token"
+    prom.refresh_nifi_token("https://nifi:8443", "admin", "secret-password", out, verify_tls=False)
+    assert out.read_text() == "jwt-token\n"
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert calls == [("https://nifi:8443", "admin", "secret-password", False)]
