@@ -19,7 +19,6 @@ Skipped, with the reason, when .venv-serving is absent (create it: python -m pip
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -43,32 +42,7 @@ from pipelinectl.settings import REPO_ROOT
 
 pytestmark = pytest.mark.serving
 
-SERVING_PYTHON = REPO_ROOT / ".venv-serving" / "bin" / "python"
 SR = classification.SAMPLE_RATE
-
-
-@functools.cache
-def _serving_venv_problem() -> str | None:
-    if not SERVING_PYTHON.exists():
-        return f"{SERVING_PYTHON} absent: create it with `python -m pipelinectl.services.model_server install`"
-    probe = subprocess.run(
-        [str(SERVING_PYTHON), "-c", "import tensorflow_serving.apis.prediction_service_pb2_grpc"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    if probe.returncode != 0:
-        return f"the serving virtualenv cannot import tensorflow_serving: {probe.stderr.strip()[-300:]}"
-    return None
-
-
-@pytest.fixture(scope="module")
-def serving_venv() -> Path:
-    problem = _serving_venv_problem()
-    if problem:
-        pytest.skip(problem)
-    return SERVING_PYTHON
 
 
 @pytest.fixture(scope="module")
@@ -113,11 +87,8 @@ OFFICIAL_DUMP = textwrap.dedent(
 )
 
 
-def test_project_proto_fields_match_the_official_descriptors(serving_venv: Path, stubs) -> None:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    out = subprocess.run(
-        [str(serving_venv), "-c", OFFICIAL_DUMP], capture_output=True, text=True, check=True, timeout=300, env=env
-    ).stdout
+def test_project_proto_fields_match_the_official_descriptors(run_serving_python, stubs) -> None:
+    out = run_serving_python(OFFICIAL_DUMP)
     official = json.loads(out.strip().splitlines()[-1])
     pb2, _ = stubs
     ours = {
@@ -165,16 +136,8 @@ CONFIG_PARSE = textwrap.dedent(
 )
 
 
-def test_model_config_parses_with_the_official_proto(serving_venv: Path) -> None:
-    config = REPO_ROOT / "serving" / "models" / "models.config"
-    out = subprocess.run(
-        [str(serving_venv), "-c", CONFIG_PARSE, str(config)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    ).stdout
+def test_model_config_parses_with_the_official_proto(run_serving_python) -> None:
+    out = run_serving_python(CONFIG_PARSE, str(REPO_ROOT / "serving" / "models" / "models.config"))
     assert out.split()[:3] == ["audio_classifier", "/models/audio_classifier", "tensorflow"]
     assert "{'stable': 1} [1]" in out
 
@@ -238,14 +201,13 @@ OFFICIAL_SERVICER = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def official_server(serving_venv: Path):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.Popen(
         [str(serving_venv), "-c", OFFICIAL_SERVICER],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     line = proc.stdout.readline()
     if not line.startswith("READY"):
@@ -590,16 +552,9 @@ OFFICIAL_CLIENT = textwrap.dedent(
 )
 
 
-def test_standin_grpc_status_metadata_and_errors_with_the_official_stubs(standin, serving_venv: Path) -> None:
+def test_standin_grpc_status_metadata_and_errors_with_the_official_stubs(standin, run_serving_python) -> None:
     conf, _ = standin
-    out = subprocess.run(
-        [str(serving_venv), "-c", OFFICIAL_CLIENT, f"127.0.0.1:{conf.serving_grpc_port}"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    ).stdout
+    out = run_serving_python(OFFICIAL_CLIENT, f"127.0.0.1:{conf.serving_grpc_port}")
     got = json.loads(out.strip().splitlines()[-1])
     assert got["status"] == got["status_v1"] == got["status_stable"] == [[1, "AVAILABLE"]]
     assert got["status_v9"] == "NOT_FOUND: Could not find version 9 of model audio_classifier"
