@@ -335,7 +335,7 @@ def test_standin_classifies_through_grpc(standin) -> None:
         assert [s.label for s in result.segments] == ["tone", "silence", "tone"]
 
 
-def test_standin_rest_status_and_metrics(standin) -> None:
+def test_standin_rest_status_and_monitoring(standin) -> None:
     conf, _ = standin
     base = f"http://127.0.0.1:{conf.serving_rest_port}"
     with urllib.request.urlopen(f"{base}/v1/models/audio_classifier", timeout=10) as response:
