@@ -10,21 +10,24 @@ protobuf descriptor pool. Three checks:
 2. a servicer built on the official `PredictionServiceServicer` accepts the project's requests,
    and the project decodes its responses (tensor_content and float_val forms);
 3. the stand-in (serving/standin/, official stubs + the committed SavedModel) started through
-   pipelinectl.services.model_server classifies synthetic audio and exports TF Serving's metric names.
+   pipelinectl.services.model_server classifies synthetic audio, answers gRPC (official client) and
+   REST status, metadata and predict requests, errors included, as it does today, and exports TF
+   Serving's monitoring series under TF Serving's names.
 
 Skipped, with the reason, when .venv-serving is absent (create it: python -m pipelinectl.services.model_server install).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import textwrap
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -32,38 +35,14 @@ import numpy as np
 import pytest
 from audio_pipeline import classification
 from audio_pipeline.errors import ServingRequestError
+from prometheus_client.utils import floatToGoString
 
 from pipelinectl.ports import free_port
 from pipelinectl.settings import REPO_ROOT
 
 pytestmark = pytest.mark.serving
 
-SERVING_PYTHON = REPO_ROOT / ".venv-serving" / "bin" / "python"
 SR = classification.SAMPLE_RATE
-
-
-@functools.cache
-def _serving_venv_problem() -> str | None:
-    if not SERVING_PYTHON.exists():
-        return f"{SERVING_PYTHON} absent: create it with `python -m pipelinectl.services.model_server install`"
-    probe = subprocess.run(
-        [str(SERVING_PYTHON), "-c", "import tensorflow_serving.apis.prediction_service_pb2_grpc"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    if probe.returncode != 0:
-        return f"the serving virtualenv cannot import tensorflow_serving: {probe.stderr.strip()[-300:]}"
-    return None
-
-
-@pytest.fixture(scope="module")
-def serving_venv() -> Path:
-    problem = _serving_venv_problem()
-    if problem:
-        pytest.skip(problem)
-    return SERVING_PYTHON
 
 
 @pytest.fixture(scope="module")
@@ -108,11 +87,8 @@ OFFICIAL_DUMP = textwrap.dedent(
 )
 
 
-def test_project_proto_fields_match_the_official_descriptors(serving_venv: Path, stubs) -> None:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    out = subprocess.run(
-        [str(serving_venv), "-c", OFFICIAL_DUMP], capture_output=True, text=True, check=True, timeout=300, env=env
-    ).stdout
+def test_project_proto_fields_match_the_official_descriptors(run_serving_python, stubs) -> None:
+    out = run_serving_python(OFFICIAL_DUMP)
     official = json.loads(out.strip().splitlines()[-1])
     pb2, _ = stubs
     ours = {
@@ -160,16 +136,8 @@ CONFIG_PARSE = textwrap.dedent(
 )
 
 
-def test_model_config_parses_with_the_official_proto(serving_venv: Path) -> None:
-    config = REPO_ROOT / "serving" / "models" / "models.config"
-    out = subprocess.run(
-        [str(serving_venv), "-c", CONFIG_PARSE, str(config)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    ).stdout
+def test_model_config_parses_with_the_official_proto(run_serving_python) -> None:
+    out = run_serving_python(CONFIG_PARSE, str(REPO_ROOT / "serving" / "models" / "models.config"))
     assert out.split()[:3] == ["audio_classifier", "/models/audio_classifier", "tensorflow"]
     assert "{'stable': 1} [1]" in out
 
@@ -233,14 +201,13 @@ OFFICIAL_SERVICER = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def official_server(serving_venv: Path):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.Popen(
         [str(serving_venv), "-c", OFFICIAL_SERVICER],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     line = proc.stdout.readline()
     if not line.startswith("READY"):
@@ -368,7 +335,7 @@ def test_standin_classifies_through_grpc(standin) -> None:
         assert [s.label for s in result.segments] == ["tone", "silence", "tone"]
 
 
-def test_standin_rest_status_and_metrics(standin) -> None:
+def test_standin_rest_status_and_monitoring(standin) -> None:
     conf, _ = standin
     base = f"http://127.0.0.1:{conf.serving_rest_port}"
     with urllib.request.urlopen(f"{base}/v1/models/audio_classifier", timeout=10) as response:
@@ -392,6 +359,214 @@ def test_standin_rest_status_and_metrics(standin) -> None:
         in text
     )
     assert "_created" not in text
+
+
+def _rest(conf, path: str, body: bytes | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(f"http://127.0.0.1:{conf.serving_rest_port}{path}", data=body)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_standin_rest_versions_labels_metadata_and_errors(standin) -> None:
+    conf, _ = standin
+    for path in ("/v1/models/audio_classifier/versions/1", "/v1/models/audio_classifier/labels/stable"):
+        code, body = _rest(conf, path)
+        assert code == 200 and [v["version"] for v in body["model_version_status"]] == ["1"], path
+    # protobuf JSON names (camelCase), as the stand-in writes them today; TF Serving writes proto field names
+    code, body = _rest(conf, "/v1/models/audio_classifier/labels/stable/metadata")
+    assert code == 200 and body["modelSpec"] == {"name": "audio_classifier", "version": "1"}
+    signatures = body["metadata"]["signature_def"]
+    assert signatures["@type"] == "type.googleapis.com/tensorflow.serving.SignatureDefMap"
+    signature = signatures["signatureDef"]["serving_default"]
+    assert signature["methodName"] == "tensorflow/serving/predict"
+    assert [d["size"] for d in signature["inputs"]["waveform"]["tensorShape"]["dim"]] == ["-1", "16000"]
+    assert [d["size"] for d in signature["outputs"]["probabilities"]["tensorShape"]["dim"]] == ["-1", "5"]
+    assert _rest(conf, "/v1/models/audio_classifier/versions/9")[0] == 404
+    assert _rest(conf, "/v1/models/audio_classifier/labels/canary")[0] == 400
+    assert _rest(conf, "/v1/models/unknown")[0] == 404
+    code, body = _rest(conf, "/v1/models/audio_classifier:predict")
+    assert code == 404 and body["error"] == "Malformed request: GET /v1/models/audio_classifier:predict"
+    assert _rest(conf, "/v1/models/audio_classifier", b"{}")[0] == 404
+
+
+def test_standin_rest_predict_row_and_columnar(standin) -> None:
+    conf, _ = standin
+    windows = [np.zeros(SR).tolist(), _tone(1.0).tolist()]
+    code, body = _rest(conf, "/v1/models/audio_classifier:predict", json.dumps({"instances": windows}).encode())
+    assert code == 200 and np.asarray(body["predictions"]).shape == (2, 5)
+    assert np.argmax(body["predictions"], axis=1).tolist() == [4, 3]  # silence, tone
+    code, body = _rest(
+        conf, "/v1/models/audio_classifier/versions/1:predict", json.dumps({"inputs": {"waveform": windows}}).encode()
+    )
+    assert code == 200 and np.argmax(body["outputs"], axis=1).tolist() == [4, 3]
+    code, body = _rest(conf, "/v1/models/audio_classifier:predict", json.dumps({"instances": [[0.0] * 10]}).encode())
+    assert code == 400 and "shape" in body["error"]
+    code, body = _rest(conf, "/v1/models/audio_classifier:predict", json.dumps({"inputs": windows}).encode())
+    assert code == 200 and np.argmax(body["outputs"], axis=1).tolist() == [4, 3]  # columnar, the only input
+    code, _ = _rest(conf, "/v1/models/audio_classifier:predict", b"not json")
+    assert code == 400
+    code, body = _rest(
+        conf, "/v1/models/audio_classifier:predict", json.dumps({"instances": windows, "signature_name": "x"}).encode()
+    )
+    assert (code, body) == (400, {"error": "'x'"})
+    code, body = _rest(
+        conf, "/v1/models/audio_classifier:predict", json.dumps({"instances": [[0.0] * SR] * 33}).encode()
+    )
+    assert (code, body) == (400, {"error": "Task size 33 is larger than maximum input batch size 32"})
+    code, body = _rest(
+        conf, "/v1/models/audio_classifier/labels/canary:predict", json.dumps({"instances": []}).encode()
+    )
+    assert (code, body) == (400, {"error": "Unrecognized servable version label: canary"})
+    code, body = _rest(conf, "/v1/models/audio_classifier/versions/9:predict", json.dumps({"instances": []}).encode())
+    assert (code, body) == (404, {"error": "Servable not found for request: Specific(audio_classifier, 9)"})
+    code, body = _rest(conf, "/v1/models/unknown:predict", json.dumps({"instances": windows}).encode())
+    assert (code, body) == (404, {"error": "Servable not found for request: Latest(unknown)"})
+    assert _rest(conf, "/other") == (404, {"error": "Malformed request: GET /other"})
+
+
+def _scrape(conf) -> tuple[str, str]:
+    url = f"http://127.0.0.1:{conf.serving_rest_port}/monitoring/prometheus/metrics?from=test"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.headers["Content-Type"], response.read().decode()
+
+
+def _sample(text: str, series: str) -> float:
+    values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(series + " ")]
+    return values[0] if values else 0.0
+
+
+def test_standin_monitoring_counts_rest_requests_in_tf_servings_names(standin) -> None:
+    conf, _ = standin
+    request_count = ':tensorflow:serving:request_count{model_name="audio_classifier",status="OK"}'
+    rest_latency = (
+        ':tensorflow:serving:request_latency_count{API="predict",entrypoint="REST",model_name="audio_classifier"}'
+    )
+    runtime = ':tensorflow:serving:runtime_latency_count{API="Predict",model_name="audio_classifier",runtime="TF1"}'
+    batch_sizes = ':tensorflow:serving:batching_session:input_batch_size_sum{model_name="audio_classifier"}'
+    _, before = _scrape(conf)
+    body = json.dumps({"instances": [np.zeros(SR).tolist()] * 3}).encode()
+    assert _rest(conf, "/v1/models/audio_classifier:predict", body)[0] == 200
+    content_type, after = _scrape(conf)
+    assert content_type == "text/plain; version=0.0.4; charset=utf-8"
+    assert _sample(after, request_count) == _sample(before, request_count) + 1
+    assert _sample(after, rest_latency) == _sample(before, rest_latency) + 1
+    assert _sample(after, runtime) == _sample(before, runtime) + 1
+    assert _sample(after, batch_sizes) == _sample(before, batch_sizes) + 3
+    for name, doc in (
+        (":tensorflow:serving:request_count", "The total number of requests."),
+        (":tensorflow:cc:saved_model:load_attempt_count", "The number of times a SavedModel was attempted to load."),
+    ):
+        assert f"# HELP {name} {doc}\n# TYPE {name} counter\n" in after
+    loads = [line for line in after.splitlines() if line.startswith(":tensorflow:cc:saved_model:load_attempt_count{")]
+    assert loads == [
+        ':tensorflow:cc:saved_model:load_attempt_count{model_path="'
+        + str(REPO_ROOT / "serving" / "models" / "audio_classifier" / "1")
+        + '",status="success"} 1.0'
+    ]
+    latency_buckets = re.findall(
+        r':tensorflow:serving:request_latency_bucket\{API="predict",entrypoint="REST",le="([^"]+)",model_name="audio_classifier"',
+        after,
+    )
+    # TF Serving's request latency buckets: 33 exponential buckets from 10 µs, factor 1.8
+    assert latency_buckets == [floatToGoString(float(f"{10.0 * 1.8**i:.6g}")) for i in range(33)] + ["+Inf"]
+    assert latency_buckets[:4] == ["10.0", "18.0", "32.4", "58.32"] and latency_buckets[-2] == "1.47476e+09"
+    size_buckets = re.findall(r':tensorflow:serving:batching_session:input_batch_size_bucket\{le="([^"]+)"', after)
+    assert size_buckets == [str(float(2**i)) for i in range(12)] + ["+Inf"]
+    assert "_total" not in after and "_created" not in after
+
+
+OFFICIAL_CLIENT = textwrap.dedent(
+    """
+    import json, sys
+    import grpc
+    import numpy as np
+    import tensorflow as tf
+    from tensorflow_serving.apis import (
+        get_model_metadata_pb2, get_model_status_pb2, model_service_pb2_grpc, predict_pb2,
+        prediction_service_pb2_grpc)
+
+    channel = grpc.insecure_channel(sys.argv[1])
+    models = model_service_pb2_grpc.ModelServiceStub(channel)
+    prediction = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+    out = {}
+
+    def call(key, method, request):
+        try:
+            out[key] = method(request, timeout=60)
+        except grpc.RpcError as exc:
+            out[key] = exc.code().name + ": " + exc.details()
+
+    def status(key, **spec):
+        request = get_model_status_pb2.GetModelStatusRequest()
+        request.model_spec.name = spec.pop("name", "audio_classifier")
+        if "version" in spec:
+            request.model_spec.version.value = spec["version"]
+        if "label" in spec:
+            request.model_spec.version_label = spec["label"]
+        call(key, models.GetModelStatus, request)
+        if not isinstance(out[key], str):
+            out[key] = [[v.version, get_model_status_pb2.ModelVersionStatus.State.Name(v.state)]
+                        for v in out[key].model_version_status]
+
+    status("status")
+    status("status_v1", version=1)
+    status("status_stable", label="stable")
+    status("status_v9", version=9)
+    status("status_canary", label="canary")
+    status("status_unknown", name="unknown")
+
+    def metadata(key, fields):
+        request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=fields)
+        request.model_spec.name = "audio_classifier"
+        call(key, prediction.GetModelMetadata, request)
+        if not isinstance(out[key], str):
+            sig_map = get_model_metadata_pb2.SignatureDefMap()
+            out[key].metadata["signature_def"].Unpack(sig_map)
+            sig = sig_map.signature_def["serving_default"]
+            out[key] = [out[key].model_spec.version.value, sorted(sig.inputs), sorted(sig.outputs)]
+
+    metadata("metadata", ["signature_def"])
+    metadata("metadata_none", [])
+    metadata("metadata_other", ["other"])
+
+    def predict(key, windows, signature="", output_filter=()):
+        request = predict_pb2.PredictRequest(output_filter=list(output_filter))
+        request.model_spec.name = "audio_classifier"
+        request.model_spec.signature_name = signature
+        request.inputs["waveform"].CopyFrom(tf.make_tensor_proto(windows))
+        call(key, prediction.Predict, request)
+        if not isinstance(out[key], str):
+            response = out[key]
+            out[key] = [response.model_spec.signature_name, response.model_spec.version.value,
+                        {k: list(tf.make_ndarray(v).shape) for k, v in response.outputs.items()}]
+
+    predict("predict", np.zeros((2, 16000), np.float32), output_filter=["probabilities"])
+    predict("predict_signature", np.zeros((1, 16000), np.float32), signature="other")
+    predict("predict_dtype", np.zeros((1, 16000), np.float64))
+    predict("predict_filter", np.zeros((1, 16000), np.float32), output_filter=["logits"])
+    print(json.dumps(out))
+    """
+)
+
+
+def test_standin_grpc_status_metadata_and_errors_with_the_official_stubs(standin, run_serving_python) -> None:
+    conf, _ = standin
+    out = run_serving_python(OFFICIAL_CLIENT, f"127.0.0.1:{conf.serving_grpc_port}")
+    got = json.loads(out.strip().splitlines()[-1])
+    assert got["status"] == got["status_v1"] == got["status_stable"] == [[1, "AVAILABLE"]]
+    assert got["status_v9"] == "NOT_FOUND: Could not find version 9 of model audio_classifier"
+    assert got["status_canary"] == "INVALID_ARGUMENT: Unrecognized servable version label: canary"
+    assert got["status_unknown"] == "NOT_FOUND: Could not find any versions of model unknown"
+    assert got["metadata"] == [1, ["waveform"], ["probabilities"]]
+    assert got["metadata_none"] == "INVALID_ARGUMENT: Metadata field  is not supported"
+    assert got["metadata_other"] == "INVALID_ARGUMENT: Metadata field other is not supported"
+    assert got["predict"] == ["serving_default", 1, {"probabilities": [2, 5]}]
+    assert got["predict_signature"] == ('INVALID_ARGUMENT: Serving signature name: "other" not found in signature def')
+    assert got["predict_dtype"] == "INVALID_ARGUMENT: Expects arg[0] to be float32 but float64 is provided"
+    assert got["predict_filter"] == "INVALID_ARGUMENT: output tensor alias not found in signature: ['logits']"
 
 
 def test_batching_limit_is_enforced(standin) -> None:
