@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from audio_pipeline import attributes as attr
 from audio_pipeline import metrics
+from audio_pipeline.metrics import aggregates, environment, parsing
+from audio_pipeline.metrics import catalogue as m
 from prometheus_client.parser import text_string_to_metric_families
 
 from pipelinectl.settings import REPO_ROOT
@@ -116,7 +118,7 @@ def test_bad_and_missing_values_are_ignored() -> None:
 def test_future_ingest_time_is_not_observed() -> None:
     sink = make_sink()
     sink.record_result({attr.INGESTED_AT: str(int(time.time() * 1000) + 60_000)}, "success")
-    assert sink.aggregates.histogram_count(metrics.LATENCY, ("unknown", "success")) == 0
+    assert sink.aggregates.histogram_count(m.LATENCY, ("unknown", "success")) == 0
 
 
 def test_status_and_stage_are_validated() -> None:
@@ -127,7 +129,7 @@ def test_status_and_stage_are_validated() -> None:
         sink.observe_stage("Decode Audio", 0.1)
     sink.observe_stage("decode", -1.0)
     sink.observe_stage("decode", float("nan"))
-    assert sink.aggregates.histogram_count(metrics.STAGE, ("decode",)) == 0
+    assert sink.aggregates.histogram_count(m.STAGE, ("decode",)) == 0
 
 
 def test_time_stage_records_even_on_error() -> None:
@@ -136,20 +138,20 @@ def test_time_stage_records_even_on_error() -> None:
         time.sleep(0.01)
     with pytest.raises(RuntimeError), sink.time_stage("classify"):
         raise RuntimeError("boom")
-    assert sink.aggregates.histogram_count(metrics.STAGE, ("classify",)) == 2
+    assert sink.aggregates.histogram_count(m.STAGE, ("classify",)) == 2
     got = samples(sink)
     assert got[("audio_pipeline_stage_duration_seconds_sum", (("stage", "classify"),))] >= 0.01
 
 
 def test_label_cardinality_is_capped() -> None:
     sink = make_sink()
-    for i in range(metrics.MAX_SERIES_PER_METRIC + 50):
+    for i in range(aggregates.MAX_SERIES_PER_METRIC + 50):
         sink.record_result({attr.SOURCE: "folder", attr.CLASS: f"class-{i}"}, "success")
     series = sink.aggregates.to_json()["counters"]["audio_pipeline_classifications"]
-    assert len(series) == metrics.MAX_SERIES_PER_METRIC + 1
+    assert len(series) == aggregates.MAX_SERIES_PER_METRIC + 1
     assert dict((tuple(k), v) for k, v in series)[("other",)] == 50
     sink.record_result({attr.SOURCE: "folder", attr.CLASS: "x" * 500}, "success")
-    assert all(len(labels[0]) <= metrics.MAX_LABEL_VALUE_LENGTH for labels, _ in series)
+    assert all(len(labels[0]) <= parsing.MAX_LABEL_VALUE_LENGTH for labels, _ in series)
 
 
 def test_exposition_passes_promtool_and_names_follow_conventions() -> None:
@@ -190,9 +192,9 @@ def test_slots_are_exclusive_and_reused_with_their_counts(tmp_path: Path) -> Non
     assert successor.worker == "ClassifyAudio-0"
     assert successor.previous_shutdown == "clean"
     successor.record_result({attr.SOURCE: "folder"}, "success")
-    assert successor.aggregates.counter_value(metrics.FILES, ("folder", "success")) == 4
-    assert successor.aggregates.counter_value(metrics.WORKER_STARTS, ("first",)) == 1
-    assert successor.aggregates.counter_value(metrics.WORKER_STARTS, ("clean",)) == 1
+    assert successor.aggregates.counter_value(m.FILES, ("folder", "success")) == 4
+    assert successor.aggregates.counter_value(m.WORKER_STARTS, ("first",)) == 1
+    assert successor.aggregates.counter_value(m.WORKER_STARTS, ("clean",)) == 1
     for sink in (second, other, successor):
         sink.close()
 
@@ -207,13 +209,13 @@ def test_state_with_changed_buckets_or_garbage_is_handled(tmp_path: Path) -> Non
     document["histograms"]["audio_pipeline_stage_duration_seconds"]["buckets"] = [1.0]
     path.write_text(json.dumps(document))
     again = make_sink(tmp_path)
-    assert again.aggregates.counter_value(metrics.FILES, ("http", "success")) == 1
-    assert again.aggregates.histogram_count(metrics.STAGE, ("decode",)) == 0
+    assert again.aggregates.counter_value(m.FILES, ("http", "success")) == 1
+    assert again.aggregates.histogram_count(m.STAGE, ("decode",)) == 0
     again.close()
     path.write_text("{not json")
     third = make_sink(tmp_path)
     assert third.previous_shutdown == "unclean"
-    assert third.aggregates.counter_value(metrics.FILES, ("http", "success")) == 0
+    assert third.aggregates.counter_value(m.FILES, ("http", "success")) == 0
     third.close()
 
 
@@ -279,13 +281,13 @@ def test_sigkill_with_unsaved_counts_is_reported_and_counts_continue(tmp_path: P
 
 
 def test_env_configuration() -> None:
-    assert metrics._env_pushgateway_url({}) == "http://127.0.0.1:9091"
-    assert metrics._env_pushgateway_url({"PUSHGATEWAY_PORT": "19091"}) == "http://127.0.0.1:19091"
-    assert metrics._env_pushgateway_url({"PUSHGATEWAY_URL": "http://pg:9091"}) == "http://pg:9091"
-    assert metrics._env_pushgateway_url({"PUSHGATEWAY_URL": "off"}) is None
-    assert metrics._env_state_dir({}) is None
-    assert metrics._env_state_dir({"PIPELINE_DATA_DIR": "/d"}) == Path("/d/state/metrics")
-    assert metrics._env_state_dir({"PIPELINE_DATA_DIR": "/d", "METRICS_STATE_DIR": "/m"}) == Path("/m")
+    assert environment.pushgateway_url({}) == "http://127.0.0.1:9091"
+    assert environment.pushgateway_url({"PUSHGATEWAY_PORT": "19091"}) == "http://127.0.0.1:19091"
+    assert environment.pushgateway_url({"PUSHGATEWAY_URL": "http://pg:9091"}) == "http://pg:9091"
+    assert environment.pushgateway_url({"PUSHGATEWAY_URL": "off"}) is None
+    assert environment.state_dir({}) is None
+    assert environment.state_dir({"PIPELINE_DATA_DIR": "/d"}) == Path("/d/state/metrics")
+    assert environment.state_dir({"PIPELINE_DATA_DIR": "/d", "METRICS_STATE_DIR": "/m"}) == Path("/m")
 
 
 def test_module_api_uses_one_sink_per_process(tmp_path: Path) -> None:
@@ -297,8 +299,8 @@ def test_module_api_uses_one_sink_per_process(tmp_path: Path) -> None:
         metrics.observe_stage("pesq", 0.3)
         with metrics.time_stage("fingerprint"):
             pass
-        assert sink.aggregates.counter_value(metrics.FILES, ("folder", "success")) == 1
-        assert sink.aggregates.histogram_count(metrics.STAGE, ("fingerprint",)) == 1
+        assert sink.aggregates.counter_value(m.FILES, ("folder", "success")) == 1
+        assert sink.aggregates.histogram_count(m.STAGE, ("fingerprint",)) == 1
         assert metrics.flush() is False  # pushing is off
     finally:
         metrics.close()
