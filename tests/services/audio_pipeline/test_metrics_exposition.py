@@ -13,7 +13,7 @@ from support.metrics_samples import FINISHED, make_sink
 
 def test_exposition_passes_promtool_and_names_follow_conventions() -> None:
     sink = make_sink()
-    sink.record_result({**FINISHED, attr.INGESTED_AT: str(int(time.time() * 1000))}, "success")
+    sink.record_result({**FINISHED, attr.INGESTED_AT: str(int(time.time() * 1000))}, "ok")
     sink.observe_stage("decode", 0.02)
     text = sink.exposition()
     check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, check=False)

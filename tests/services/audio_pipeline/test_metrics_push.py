@@ -57,7 +57,7 @@ def total(settings: Settings, instance: str, expected: float) -> list[dict]:
 
 def record(sink: metrics.MetricsSink, count: int, source: str = "folder") -> None:
     for _ in range(count):
-        sink.record_result({attr.SOURCE: source, attr.DURATION_SECONDS: "1.0"}, "success")
+        sink.record_result({attr.SOURCE: source, attr.DURATION_SECONDS: "1.0"}, "ok")
 
 
 def test_workers_push_separate_groups_summed_by_promql(stack: Settings, tmp_path: Path) -> None:
@@ -109,9 +109,9 @@ CRASHING_WORKER = textwrap.dedent(
     metrics.configure("Crashy", env={"METRICS_STATE_DIR": sys.argv[1], "PUSHGATEWAY_URL": sys.argv[2],
                                      "METRICS_INSTANCE": "crash-test", "METRICS_PUSH_INTERVAL_SECONDS": "600"})
     for _ in range(6):
-        metrics.record_result({"audio.source": "folder"}, "success")
+        metrics.record_result({"audio.source": "folder"}, "ok")
     assert metrics.flush()
-    metrics.record_result({"audio.source": "folder"}, "success")  # recorded after the last save
+    metrics.record_result({"audio.source": "folder"}, "ok")  # recorded after the last save
     print("recorded", flush=True)
     time.sleep(60)
     """

@@ -18,6 +18,8 @@ from audio_pipeline.metrics.catalogue import (
     FILES,
     HISTOGRAMS,
     KNOWN_SOURCES,
+    OK,
+    QUARANTINED,
     SHUTDOWN_KINDS,
     STATUSES,
     WORKER_STARTS,
@@ -27,7 +29,7 @@ from audio_pipeline.metrics.catalogue import (
 
 logger = logging.getLogger(__name__)
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 1: status labels said success/failure (upgraded on load)
 MAX_SERIES_PER_METRIC = 200
 OVERFLOW_LABEL_VALUE = "other"
 
@@ -155,7 +157,8 @@ class Aggregates:
 
         Unknown or reshaped metrics in the document are skipped.
         """
-        if document.get("version") != STATE_VERSION:
+        document = _upgrade(document)
+        if document is None:
             return False
         counters = {c.name: c for c in COUNTERS}
         histograms = {h.name: h for h in HISTOGRAMS}
@@ -183,6 +186,38 @@ class Aggregates:
             self._add_initial_series()
             self.generation += 1
         return True
+
+
+_VERSION_1_STATUS_WORDS = {"success": OK, "failure": QUARANTINED}
+
+
+def _upgrade(document: Mapping) -> Mapping | None:
+    """`document` in the current state version, or None for a version this code does not know."""
+    version = document.get("version")
+    if version == 1:
+        return _from_version_1(document)
+    return document if version == STATE_VERSION else None
+
+
+def _from_version_1(document: Mapping) -> dict:
+    """Version 1 said success/failure in `status` labels: rename them, keep every count."""
+    label_names = {d.name: d.labels for d in (*COUNTERS, *HISTOGRAMS)}
+
+    def renamed(name: str, labels: list[str]) -> list[str]:
+        names = label_names.get(name, ())
+        if len(names) != len(labels):
+            return labels  # unknown or reshaped: load_json skips it
+        return [_VERSION_1_STATUS_WORDS.get(v, v) if n == "status" else v for n, v in zip(names, labels, strict=True)]
+
+    counters = {
+        name: [[renamed(name, labels), value] for labels, value in rows]
+        for name, rows in document.get("counters", {}).items()
+    }
+    histograms = {
+        name: {**data, "series": [[renamed(name, labels), *rest] for labels, *rest in data.get("series", [])]}
+        for name, data in document.get("histograms", {}).items()
+    }
+    return {**document, "version": STATE_VERSION, "counters": counters, "histograms": histograms}
 
 
 def _bound_text(bound: float) -> str:

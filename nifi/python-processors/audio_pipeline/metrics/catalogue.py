@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from audio_pipeline.results_store import STATUSES  # the results table's words, also audio.status
+
 PREFIX = "audio_pipeline_"
 
-STATUSES = ("success", "failure")
+OK, QUARANTINED = STATUSES
 KNOWN_SOURCES = ("folder", "http")  # values of audio.source set by the flow
 SHUTDOWN_KINDS = ("first", "clean", "unclean")  # how the previous owner of a worker slot ended
 STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # stage label values: short lowercase words
@@ -32,12 +34,16 @@ class HistogramDef:
     buckets: tuple[float, ...]
 
 
-FILES = CounterDef(PREFIX + "files", "Files that finished the pipeline, by source and status.", ("source", "status"))
-CLASSIFICATIONS = CounterDef(PREFIX + "classifications", "Successful files by predicted class.", ("class",))
-QUALITY = CounterDef(PREFIX + "quality", "Successful files by PESQ quality label.", ("label",))
-FAILURES = CounterDef(PREFIX + "failures", "Failed files by reason (the audio.error code).", ("reason",))
-FINGERPRINT_MATCHES = CounterDef(PREFIX + "fingerprint_matches", "Successful files that matched the catalog.")
-DUPLICATES = CounterDef(PREFIX + "duplicates", "Successful files found to duplicate an earlier file.")
+FILES = CounterDef(
+    PREFIX + "files",
+    "Files that finished the pipeline, by source and status (ok or quarantined).",
+    ("source", "status"),
+)
+CLASSIFICATIONS = CounterDef(PREFIX + "classifications", "Files with status ok, by predicted class.", ("class",))
+QUALITY = CounterDef(PREFIX + "quality", "Files with status ok, by PESQ quality label.", ("label",))
+FAILURES = CounterDef(PREFIX + "failures", "Quarantined files by reason (the audio.error code).", ("reason",))
+FINGERPRINT_MATCHES = CounterDef(PREFIX + "fingerprint_matches", "Files with status ok that matched the catalog.")
+DUPLICATES = CounterDef(PREFIX + "duplicates", "Files with status ok found to duplicate an earlier file.")
 AUDIO_SECONDS = CounterDef(PREFIX + "audio_seconds", "Seconds of audio in files that finished.", ("source",))
 WORKER_STARTS = CounterDef(
     PREFIX + "worker_starts",
@@ -47,13 +53,13 @@ WORKER_STARTS = CounterDef(
 
 PESQ_MOS = HistogramDef(
     PREFIX + "pesq_mos",
-    "PESQ MOS-LQO of successful files, by PESQ mode.",
+    "PESQ MOS-LQO of files with status ok, by PESQ mode.",
     ("mode",),
     (1.0, 1.5, 2.0, 2.5, 3.0, 3.25, 3.5, 3.75, 4.0, 4.25, 4.5),
 )
 CONFIDENCE = HistogramDef(
     PREFIX + "classification_confidence",
-    "Confidence of the predicted class of successful files.",
+    "Confidence of the predicted class of files with status ok.",
     ("class",),
     (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99),
 )

@@ -60,7 +60,7 @@ def record_file(aggregates: Aggregates, attributes: Mapping[str, str], status: s
         if latency >= 0:
             aggregates.observe(m.LATENCY, (source, status), latency)
 
-    if status == "failure":
+    if status == m.QUARANTINED:
         aggregates.inc(m.FAILURES, (label_value(attributes.get(attr.ERROR)),))
         return
 

@@ -15,11 +15,11 @@ def test_module_api_uses_one_sink_per_process(tmp_path: Path) -> None:
         sink = metrics.configure("Adapter", env={"PUSHGATEWAY_URL": "off"}, state_dir=tmp_path, start_thread=False)
         assert metrics.configure("Other") is sink
         assert metrics.sink() is sink
-        metrics.record_result({attr.SOURCE: "folder"}, "success")
+        metrics.record_result({attr.SOURCE: "folder"}, "ok")
         metrics.observe_stage("pesq", 0.3)
         with metrics.time_stage("fingerprint"):
             pass
-        assert sink.aggregates.counter_value(m.FILES, ("folder", "success")) == 1
+        assert sink.aggregates.counter_value(m.FILES, ("folder", "ok")) == 1
         assert sink.aggregates.histogram_count(m.STAGE, ("fingerprint",)) == 1
         assert metrics.flush() is False  # pushing is off
     finally:

@@ -17,10 +17,10 @@ def recorded(*files: tuple[dict[str, str], str], now: float = 1_000_000.0) -> Sa
     return parse_samples(exposition(aggregates))
 
 
-def test_record_success_maps_attributes_to_metrics() -> None:
+def test_record_ok_maps_attributes_to_metrics() -> None:
     now = 1_000_000.0
-    got = recorded(({**FINISHED, attr.INGESTED_AT: str(int((now - 2.5) * 1000))}, "success"), now=now)
-    assert got[("audio_pipeline_files_total", (("source", "folder"), ("status", "success")))] == 1
+    got = recorded(({**FINISHED, attr.INGESTED_AT: str(int((now - 2.5) * 1000))}, "ok"), now=now)
+    assert got[("audio_pipeline_files_total", (("source", "folder"), ("status", "ok")))] == 1
     assert got[("audio_pipeline_classifications_total", (("class", "speech"),))] == 1
     assert got[("audio_pipeline_quality_total", (("label", "good"),))] == 1
     assert got[("audio_pipeline_fingerprint_matches_total", ())] == 1
@@ -30,25 +30,25 @@ def test_record_success_maps_attributes_to_metrics() -> None:
     assert got[("audio_pipeline_pesq_mos_bucket", (("le", "3.75"), ("mode", "wb")))] == 0
     assert got[("audio_pipeline_pesq_mos_bucket", (("le", "4.0"), ("mode", "wb")))] == 1
     assert got[("audio_pipeline_classification_confidence_sum", (("class", "speech"),))] == pytest.approx(0.87)
-    latency = ("audio_pipeline_end_to_end_latency_seconds_sum", (("source", "folder"), ("status", "success")))
+    latency = ("audio_pipeline_end_to_end_latency_seconds_sum", (("source", "folder"), ("status", "ok")))
     assert got[latency] == pytest.approx(2.5)
     assert not any(name.startswith("audio_pipeline_failures") and value for (name, _), value in got.items())
 
 
-def test_record_failure_counts_reason_only() -> None:
+def test_record_quarantined_counts_reason_only() -> None:
     got = recorded(
-        ({attr.SOURCE: "http", attr.ERROR: "not_audio", attr.CLASS: "speech"}, "failure"),
-        ({attr.SOURCE: "http"}, "failure"),
+        ({attr.SOURCE: "http", attr.ERROR: "not_audio", attr.CLASS: "speech"}, "quarantined"),
+        ({attr.SOURCE: "http"}, "quarantined"),
     )
     assert got[("audio_pipeline_failures_total", (("reason", "not_audio"),))] == 1
     assert got[("audio_pipeline_failures_total", (("reason", "unknown"),))] == 1
-    assert got[("audio_pipeline_files_total", (("source", "http"), ("status", "failure")))] == 2
+    assert got[("audio_pipeline_files_total", (("source", "http"), ("status", "quarantined")))] == 2
     assert ("audio_pipeline_classifications_total", (("class", "speech"),)) not in got
 
 
 def test_no_per_file_values_in_labels() -> None:
     aggregates = Aggregates()
-    parsing.record_file(aggregates, {**FINISHED, attr.DUPLICATE_OF: "abc123"}, "success", 1_000_000.0)
+    parsing.record_file(aggregates, {**FINISHED, attr.DUPLICATE_OF: "abc123"}, "ok", 1_000_000.0)
     text = exposition(aggregates).decode()
     for value in (FINISHED[attr.FILENAME], FINISHED[attr.SHA256], "catalog-17", "abc123"):
         assert value not in text
@@ -67,10 +67,10 @@ def test_bad_and_missing_values_are_ignored() -> None:
                 attr.CLASS_CONFIDENCE: "inf",
                 attr.FINGERPRINT_MATCH: "false",
             },
-            "success",
+            "ok",
         )
     )
-    assert got[("audio_pipeline_files_total", (("source", "unknown"), ("status", "success")))] == 1
+    assert got[("audio_pipeline_files_total", (("source", "unknown"), ("status", "ok")))] == 1
     assert got[("audio_pipeline_classifications_total", (("class", "music"),))] == 1
     assert got[("audio_pipeline_fingerprint_matches_total", ())] == 0
     assert not [key for key in got if key[0].startswith(("audio_pipeline_pesq_mos", "audio_pipeline_audio_dur"))]
@@ -79,7 +79,7 @@ def test_bad_and_missing_values_are_ignored() -> None:
 
 def test_future_ingest_time_is_not_observed() -> None:
     now = 1_000_000.0
-    got = recorded(({attr.INGESTED_AT: str(int(now * 1000) + 60_000)}, "success"), now=now)
+    got = recorded(({attr.INGESTED_AT: str(int(now * 1000) + 60_000)}, "ok"), now=now)
     assert not [key for key in got if "latency" in key[0]]
 
 
@@ -87,7 +87,7 @@ def test_label_values_are_bounded() -> None:
     assert parsing.label_value(None) == parsing.label_value("  ") == parsing.UNKNOWN
     assert parsing.label_value(" speech ") == "speech"
     assert len(parsing.label_value("x" * 500)) == parsing.MAX_LABEL_VALUE_LENGTH
-    got = recorded(({attr.SOURCE: "folder", attr.CLASS: "x" * 500}, "success"))
+    got = recorded(({attr.SOURCE: "folder", attr.CLASS: "x" * 500}, "ok"))
     (label,) = [dict(labels)["class"] for name, labels in got if name == "audio_pipeline_classifications_total"]
     assert label == "x" * parsing.MAX_LABEL_VALUE_LENGTH
 

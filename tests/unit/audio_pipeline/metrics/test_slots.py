@@ -10,12 +10,13 @@ import textwrap
 from pathlib import Path
 
 from audio_pipeline import attributes as attr
+from audio_pipeline.metrics import aggregates as agg
 from audio_pipeline.metrics import catalogue as m
 from audio_pipeline.metrics.aggregates import Aggregates
 from audio_pipeline.metrics.slots import Slot
 from support.metrics_samples import make_sink, worker_process_env
 
-OK = "success"
+OK = "ok"
 
 
 def test_slot_files_lock_save_load_and_markers(tmp_path: Path) -> None:
@@ -93,6 +94,23 @@ def test_state_with_changed_buckets_or_garbage_is_handled(tmp_path: Path) -> Non
     third.close()
 
 
+def test_a_slot_saved_by_version_1_continues_with_the_new_status_words(tmp_path: Path) -> None:
+    version_1 = Path(__file__).parent / "data" / "slot-state-v1.json"
+    (tmp_path / "RecordResult-0.json").write_text(version_1.read_text())
+    sink = make_sink(tmp_path, "RecordResult")
+    assert sink.previous_shutdown == "clean"  # migrated, nothing lost
+    sink.record_result({attr.SOURCE: "folder"}, "ok")
+    sink.record_result({attr.SOURCE: "http"}, "quarantined")
+    assert sink.aggregates.counter_value(m.FILES, ("folder", "ok")) == 4
+    assert sink.aggregates.counter_value(m.FILES, ("http", "quarantined")) == 3
+    assert sink.aggregates.counter_value(m.WORKER_STARTS, ("clean",)) == 1
+    sink.close()
+    saved = json.loads((tmp_path / "RecordResult-0.json").read_text())
+    assert saved["version"] == agg.STATE_VERSION == 2
+    files = {tuple(k): v for k, v in saved["counters"]["audio_pipeline_files"]}
+    assert files[("folder", "ok")] == 4 and ("folder", "success") not in files
+
+
 WORKER_SCRIPT = textwrap.dedent(
     """
     import sys, time
@@ -101,10 +119,10 @@ WORKER_SCRIPT = textwrap.dedent(
                                             "METRICS_PUSH_INTERVAL_SECONDS": "600"})
     print(sink.worker, sink.previous_shutdown, flush=True)
     for _ in range(int(sys.argv[2])):
-        metrics.record_result({"audio.source": "folder"}, "success")
+        metrics.record_result({"audio.source": "folder"}, "ok")
     metrics.flush()
     for _ in range(int(sys.argv[3])):
-        metrics.record_result({"audio.source": "folder"}, "success")  # not saved before the kill
+        metrics.record_result({"audio.source": "folder"}, "ok")  # not saved before the kill
     print("recorded", flush=True)
     time.sleep(60 if sys.argv[4] == "hang" else 0)
     """

@@ -11,13 +11,14 @@ from audio_pipeline.metrics import catalogue as m
 from prometheus_client.parser import text_string_to_metric_families
 from support.metrics_samples import FINISHED, make_sink, parse_samples
 
-OK = "success"
+OK = "ok"
 
 
 def test_status_and_stage_are_validated() -> None:
     sink = make_sink()
-    with pytest.raises(ValueError):
-        sink.record_result({}, "done")
+    for word in ("done", "success", "failure"):  # success/failure: the words before version 2 of the state
+        with pytest.raises(ValueError):
+            sink.record_result({}, word)
     with pytest.raises(ValueError):
         sink.observe_stage("Decode Audio", 0.1)
     sink.observe_stage("decode", -1.0)
