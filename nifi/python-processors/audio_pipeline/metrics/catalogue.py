@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from audio_pipeline.results_store import STATUSES  # the results table's words, also audio.status
+from audio_pipeline.results_store import SOURCES, STATUSES  # the results table's words, also audio.*
 
 PREFIX = "audio_pipeline_"
 
 OK, QUARANTINED = STATUSES
-KNOWN_SOURCES = ("folder", "http")  # values of audio.source set by the flow
+KNOWN_SOURCES = SOURCES  # values of audio.source set by the flow: folder, http, catalog
 SHUTDOWN_KINDS = ("first", "clean", "unclean")  # how the previous owner of a worker slot ended
 STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # stage label values: short lowercase words
 

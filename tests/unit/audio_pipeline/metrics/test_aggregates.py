@@ -83,6 +83,8 @@ def test_version_1_state_is_upgraded_to_the_results_table_status_words() -> None
         ("folder", "quarantined"): 0,
         ("http", "ok"): 0,
         ("http", "quarantined"): 2,
+        ("catalog", "ok"): 0,
+        ("catalog", "quarantined"): 0,
     }
     assert aggregates.histogram_count(m.LATENCY, ("folder", "ok")) == 3
     assert aggregates.histogram_count(m.LATENCY, ("http", "quarantined")) == 1
