@@ -20,12 +20,11 @@ from pathlib import Path
 import pytest
 from audio_pipeline import attributes as attr
 from audio_pipeline import metrics
+from support.metrics_samples import worker_process_env
 
 from pipelinectl import settings as settings_mod
 from pipelinectl.services import prometheus as prom
-from pipelinectl.settings import REPO_ROOT, Settings
-
-REPO = REPO_ROOT
+from pipelinectl.settings import Settings
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("prometheus") and shutil.which("prometheus-pushgateway")),
@@ -119,12 +118,11 @@ CRASHING_WORKER = textwrap.dedent(
 
 
 def test_sigkilled_worker_keeps_saved_counts_and_reports_the_loss(stack: Settings, tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO / "nifi" / "python-processors")}
     worker = subprocess.Popen(
         [sys.executable, "-c", CRASHING_WORKER, str(tmp_path), prom.pushgateway_url(stack)],
         stdout=subprocess.PIPE,
         text=True,
-        env=env,
+        env=worker_process_env(),
     )
     assert worker.stdout is not None and worker.stdout.readline().strip() == "recorded"
     worker.send_signal(signal.SIGKILL)  # what NiFi does to Python processes on shutdown
