@@ -91,7 +91,7 @@ def pipeline_rows() -> Rows:
                     "{{source}} {{status}}",
                 )
             ],
-            "Files that finished the pipeline per second, by ingest source and outcome.",
+            "Files that finished the pipeline per second, by ingest source and status (ok, quarantined).",
             unit="ops",
         ),
         PanelSpec(
@@ -131,8 +131,8 @@ def pipeline_rows() -> Rows:
         PanelSpec(
             "End-to-end latency percentiles",
             "timeseries",
-            quantile_queries("audio_pipeline_end_to_end_latency_seconds", selector=f'{SOURCE}, status="success"'),
-            "Time from ingest (audio.ingested.at) to the stored result, successful files.",
+            quantile_queries("audio_pipeline_end_to_end_latency_seconds", selector=f'{SOURCE}, status="ok"'),
+            "Time from ingest (audio.ingested.at) to the stored result, files with status ok.",
             unit="s",
         ),
         PanelSpec(
@@ -162,7 +162,7 @@ def pipeline_rows() -> Rows:
             "Classes over time",
             "timeseries",
             [Query(f"sum by (class) (rate(audio_pipeline_classifications_total[{RATE}]))", "{{class}}")],
-            "Successful files per second by predicted class.",
+            "Files with status ok per second, by predicted class.",
             unit="ops",
             stacked=True,
         ),
@@ -213,29 +213,29 @@ def pipeline_rows() -> Rows:
                 Query(f"sum(rate(audio_pipeline_fingerprint_matches_total[{RATE}]))", "catalog matches"),
                 Query(f"sum(rate(audio_pipeline_duplicates_total[{RATE}]))", "duplicates"),
             ],
-            "Successful files per second that matched the fingerprint catalog or duplicated an earlier file.",
+            "Files with status ok per second that matched the fingerprint catalog or duplicated an earlier file.",
             unit="ops",
         ),
         PanelSpec(
-            "Failures by reason",
+            "Quarantined files by reason",
             "timeseries",
             [Query(f"sum by (reason) (rate(audio_pipeline_failures_total[{RATE}]))", "{{reason}}")],
-            "Failed files per second by audio.error code (not_audio, corrupt_audio, pesq_error, ...).",
+            "Quarantined files per second by audio.error code (not_audio, corrupt_audio, pesq_error, ...).",
             unit="ops",
             stacked=True,
             bars=True,
         ),
         PanelSpec(
-            "Failure ratio",
+            "Quarantine ratio",
             "stat",
             [
                 Query(
-                    f'sum(increase(audio_pipeline_files_total{{{SOURCE}, status="failure"}}[$__range]))'
+                    f'sum(increase(audio_pipeline_files_total{{{SOURCE}, status="quarantined"}}[$__range]))'
                     f" / sum(increase(audio_pipeline_files_total{{{SOURCE}}}[$__range]))",
-                    "failed",
+                    "quarantined",
                 )
             ],
-            "Share of finished files that failed in the selected range (alert above 10% over 10 min).",
+            "Share of finished files that were quarantined in the selected range (alert above 10% over 10 min).",
             unit="percentunit",
             width=6,
         ),
@@ -491,7 +491,7 @@ def dashboards() -> dict[str, dict]:
         "audio-pipeline.json": build_dashboard(
             "audio-pipeline",
             "Audio pipeline",
-            "Files, latency, classes, PESQ quality, fingerprints and failures (audio_pipeline_* metrics).",
+            "Files, latency, classes, PESQ quality, fingerprints and quarantined files (audio_pipeline_* metrics).",
             pipeline_rows(),
             source_variable=True,
         ),

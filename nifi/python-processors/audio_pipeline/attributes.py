@@ -1,7 +1,7 @@
 """FlowFile attribute names: the one place every processor, test and sink takes them from."""
 
 FILENAME = "filename"
-SOURCE = "audio.source"  # "folder" or "http"
+SOURCE = "audio.source"  # "folder", "http" or "catalog" (a file from catalog/)
 REFERENCE = "audio.reference"  # bare name of the PESQ reference file (from the `reference` HTTP header)
 INGESTED_AT = "audio.ingested.at"  # epoch milliseconds when the file entered the flow
 

@@ -133,7 +133,7 @@ def register_catalog_track(content: bytes, attributes: Mapping[str, str], *, ind
     return StepResult(attributes={attr.CATALOG_TRACK_ID: track_id, attr.CATALOG_HASHES: str(hashes)})
 
 
-OUTCOME_STATUSES = {"ok": "success", "quarantined": "failure"}  # results-table status -> metrics status
+OUTCOME_STATUSES = metrics.STATUSES  # ok, quarantined: the results table's and the metrics' status words
 
 
 def record_outcome(attributes: Mapping[str, str], status: str, *, store: ResultsStore) -> StepResult:
@@ -143,7 +143,7 @@ def record_outcome(attributes: Mapping[str, str], status: str, *, store: Results
     attributes), so the table answers "why" without the quarantine folder.
     """
     row = store.record(attributes, status)
-    metrics.record_result(attributes, OUTCOME_STATUSES[status])
+    metrics.record_result(attributes, status)
     return StepResult(attributes={attr.STATUS: row.status})
 
 

@@ -20,12 +20,11 @@ from pathlib import Path
 import pytest
 from audio_pipeline import attributes as attr
 from audio_pipeline import metrics
+from support.metrics_samples import worker_process_env
 
 from pipelinectl import settings as settings_mod
 from pipelinectl.services import prometheus as prom
-from pipelinectl.settings import REPO_ROOT, Settings
-
-REPO = REPO_ROOT
+from pipelinectl.settings import Settings
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("prometheus") and shutil.which("prometheus-pushgateway")),
@@ -57,7 +56,7 @@ def total(settings: Settings, instance: str, expected: float) -> list[dict]:
 
 def record(sink: metrics.MetricsSink, count: int, source: str = "folder") -> None:
     for _ in range(count):
-        sink.record_result({attr.SOURCE: source, attr.DURATION_SECONDS: "1.0"}, "success")
+        sink.record_result({attr.SOURCE: source, attr.DURATION_SECONDS: "1.0"}, "ok")
 
 
 def test_workers_push_separate_groups_summed_by_promql(stack: Settings, tmp_path: Path) -> None:
@@ -109,9 +108,9 @@ CRASHING_WORKER = textwrap.dedent(
     metrics.configure("Crashy", env={"METRICS_STATE_DIR": sys.argv[1], "PUSHGATEWAY_URL": sys.argv[2],
                                      "METRICS_INSTANCE": "crash-test", "METRICS_PUSH_INTERVAL_SECONDS": "600"})
     for _ in range(6):
-        metrics.record_result({"audio.source": "folder"}, "success")
+        metrics.record_result({"audio.source": "folder"}, "ok")
     assert metrics.flush()
-    metrics.record_result({"audio.source": "folder"}, "success")  # recorded after the last save
+    metrics.record_result({"audio.source": "folder"}, "ok")  # recorded after the last save
     print("recorded", flush=True)
     time.sleep(60)
     """
@@ -119,12 +118,11 @@ CRASHING_WORKER = textwrap.dedent(
 
 
 def test_sigkilled_worker_keeps_saved_counts_and_reports_the_loss(stack: Settings, tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO / "nifi" / "python-processors")}
     worker = subprocess.Popen(
         [sys.executable, "-c", CRASHING_WORKER, str(tmp_path), prom.pushgateway_url(stack)],
         stdout=subprocess.PIPE,
         text=True,
-        env=env,
+        env=worker_process_env(),
     )
     assert worker.stdout is not None and worker.stdout.readline().strip() == "recorded"
     worker.send_signal(signal.SIGKILL)  # what NiFi does to Python processes on shutdown

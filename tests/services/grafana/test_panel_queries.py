@@ -57,12 +57,12 @@ def synthetic_batch(sink: metrics.MetricsSink, round_: int) -> None:
                 attr.FINGERPRINT_MATCH: "catalog-1" if i % 2 else "",
                 attr.DUPLICATE_OF: "earlier" if i == 3 else "",
             },
-            "success",
+            "ok",
         )
         for stage, seconds in (("decode", 0.01), ("classify", 0.05), ("fingerprint", 0.02), ("pesq", 0.2)):
             sink.observe_stage(stage, seconds * (1 + i + round_))
-    sink.record_result({attr.SOURCE: "http", attr.ERROR: "not_audio", attr.INGESTED_AT: str(now_ms)}, "failure")
-    sink.record_result({attr.SOURCE: "folder", attr.ERROR: "corrupt_audio"}, "failure")
+    sink.record_result({attr.SOURCE: "http", attr.ERROR: "not_audio", attr.INGESTED_AT: str(now_ms)}, "quarantined")
+    sink.record_result({attr.SOURCE: "folder", attr.ERROR: "corrupt_audio"}, "quarantined")
 
 
 def pipeline_only(expr: str) -> bool:

@@ -98,7 +98,7 @@ def test_required_panels_are_present() -> None:
         "PESQ MOS distribution",
         "Quality labels",
         "Fingerprint matches and duplicates",
-        "Failures by reason",
+        "Quarantined files by reason",
         "Queue depth per connection",
         "Back-pressure engaged",
         "JVM heap",

@@ -32,7 +32,7 @@ def test_required_alerts_exist_and_are_documented() -> None:
     rules = alerting_rules()
     names = {rule["alert"] for rule in rules}
     assert {
-        "AudioPipelineHighFailureRatio",
+        "AudioPipelineHighQuarantineRatio",
         "AudioPipelineStalled",
         "AudioPipelineNoFilesProcessed",
         "NiFiBacklog",

@@ -1,12 +1,15 @@
 """Real traffic through the flow, then every Grafana panel's query must return data from the real
 Prometheus (scraping NiFi, the Pushgateway fed by our processors, and the model server).
-Named to sort (and run) last, after the other e2e tests have sent their traffic too."""
+
+The test sends every kind of file the panels need itself (scored speech, tones and a duplicate,
+a file that is quarantined, a rejected model-server request), so it passes alone and in any order."""
 
 from __future__ import annotations
 
 import shutil
 import time
 
+import numpy as np
 import pytest
 from audio_pipeline.classification import ClientConfig, ServingClient
 from audio_pipeline.errors import ServingRequestError
@@ -19,16 +22,18 @@ def _send_traffic(pipeline: Pipeline, audio) -> None:
     reference = audio.speech(rate=16000)
     shutil.copyfile(reference, pipeline.settings.references_dir / "dash-ref.wav")
     degraded = audio.degrade(reference, "noise", rate=16000)
-    sent = {
-        "dash-speech.wav": (degraded.read_bytes(), "dash-ref.wav"),
-        "dash-tone.wav": (audio.tone(duration=2.0).read_bytes(), None),
-        "dash-tone-copy.flac": (audio.transcode(audio.tone(duration=2.0), "flac").read_bytes(), None),
-        "dash-bad.wav": (b"definitely not audio" * 20, None),
+    sent = {  # name: (body, PESQ reference, expected outcome)
+        "dash-speech.wav": (degraded.read_bytes(), "dash-ref.wav", "result"),
+        "dash-tone.wav": (audio.tone(duration=2.0).read_bytes(), None, "result"),
+        "dash-tone-copy.flac": (audio.transcode(audio.tone(duration=2.0), "flac").read_bytes(), None, "result"),
+        "dash-bad.wav": (b"definitely not audio" * 20, None, "quarantine"),
     }
-    for name, (body, ref) in sent.items():
+    for name, (body, ref, _) in sent.items():
         assert pipeline.post(body, name, reference=ref).status_code == 200
-    for name in sent:
-        pipeline.wait_for(name)
+    for name, (_, _, expected) in sent.items():
+        kind, attributes = pipeline.wait_for(name)
+        assert kind == expected, attributes
+    assert pipeline.wait_for("dash-speech.wav")[1].get("audio.quality.label"), "the speech file is scored"
     # One rejected request, so the model server's error counters have a series too.
     with (
         ServingClient(
@@ -38,17 +43,19 @@ def _send_traffic(pipeline: Pipeline, audio) -> None:
         ) as client,
         pytest.raises(ServingRequestError),
     ):
-        client.predict(audio_windows())
-
-
-def audio_windows():
-    import numpy as np
-
-    return np.zeros((1, 16000), dtype=np.float32)
+        client.predict(np.zeros((1, 16000), dtype=np.float32))
 
 
 def test_every_panel_query_returns_data(pipeline: Pipeline, audio) -> None:
     _send_traffic(pipeline, audio)
+    by_status = prometheus.wait_for_query(
+        pipeline.settings,
+        'sum by (status) (audio_pipeline_files_total{source="http"})',
+        lambda r: {s["metric"]["status"] for s in r if float(s["value"][1]) > 0} == {"ok", "quarantined"},
+        timeout=60,
+    )
+    assert {s["metric"]["status"] for s in by_status} == {"ok", "quarantined"}  # the results table's words
+
     queries = prometheus.panel_queries()
     assert len(queries) > 20
     deadline = time.monotonic() + 150  # pushes every 2 s, scrapes every 15 s, rate() needs two samples

@@ -1,0 +1,100 @@
+"""The metric catalogue: every family the sink exposes, with its help text, labels and buckets.
+
+Names, label values and bucket choices are documented in docs/metrics.md §1; the alert rules, the
+dashboards and their tests check their metric names against `metric_names()`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from audio_pipeline.results_store import SOURCES, STATUSES  # the results table's words, also audio.*
+
+PREFIX = "audio_pipeline_"
+
+OK, QUARANTINED = STATUSES
+KNOWN_SOURCES = SOURCES  # values of audio.source set by the flow: folder, http, catalog
+SHUTDOWN_KINDS = ("first", "clean", "unclean")  # how the previous owner of a worker slot ended
+STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # stage label values: short lowercase words
+
+
+@dataclass(frozen=True)
+class CounterDef:
+    name: str  # without the `_total` suffix, which the exposition adds
+    help: str
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HistogramDef:
+    name: str
+    help: str
+    labels: tuple[str, ...]
+    buckets: tuple[float, ...]
+
+
+FILES = CounterDef(
+    PREFIX + "files",
+    "Files that finished the pipeline, by source and status (ok or quarantined).",
+    ("source", "status"),
+)
+CLASSIFICATIONS = CounterDef(PREFIX + "classifications", "Files with status ok, by predicted class.", ("class",))
+QUALITY = CounterDef(PREFIX + "quality", "Files with status ok, by PESQ quality label.", ("label",))
+FAILURES = CounterDef(PREFIX + "failures", "Quarantined files by reason (the audio.error code).", ("reason",))
+FINGERPRINT_MATCHES = CounterDef(PREFIX + "fingerprint_matches", "Files with status ok that matched the catalog.")
+DUPLICATES = CounterDef(PREFIX + "duplicates", "Files with status ok found to duplicate an earlier file.")
+AUDIO_SECONDS = CounterDef(PREFIX + "audio_seconds", "Seconds of audio in files that finished.", ("source",))
+WORKER_STARTS = CounterDef(
+    PREFIX + "worker_starts",
+    "Metric worker slot claims: first use, or taken over after a clean end or one that lost counts (unclean).",
+    ("previous_shutdown",),
+)
+
+PESQ_MOS = HistogramDef(
+    PREFIX + "pesq_mos",
+    "PESQ MOS-LQO of files with status ok, by PESQ mode.",
+    ("mode",),
+    (1.0, 1.5, 2.0, 2.5, 3.0, 3.25, 3.5, 3.75, 4.0, 4.25, 4.5),
+)
+CONFIDENCE = HistogramDef(
+    PREFIX + "classification_confidence",
+    "Confidence of the predicted class of files with status ok.",
+    ("class",),
+    (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99),
+)
+DURATION = HistogramDef(
+    PREFIX + "audio_duration_seconds",
+    "Duration of the audio in files that finished.",
+    ("source",),
+    (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800),
+)
+STAGE = HistogramDef(
+    PREFIX + "stage_duration_seconds",
+    "Processing time of one file in one pipeline stage.",
+    ("stage",),
+    (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+LATENCY = HistogramDef(
+    PREFIX + "end_to_end_latency_seconds",
+    "Time from ingest (audio.ingested.at) to the result, by source and status.",
+    ("source", "status"),
+    (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+)
+
+COUNTERS: tuple[CounterDef, ...] = (
+    FILES,
+    CLASSIFICATIONS,
+    QUALITY,
+    FAILURES,
+    FINGERPRINT_MATCHES,
+    DUPLICATES,
+    AUDIO_SECONDS,
+    WORKER_STARTS,
+)
+HISTOGRAMS: tuple[HistogramDef, ...] = (PESQ_MOS, CONFIDENCE, DURATION, STAGE, LATENCY)
+
+
+def metric_names() -> list[str]:
+    """Every exposed family name (counters with `_total`)."""
+    return [c.name + "_total" for c in COUNTERS] + [h.name for h in HISTOGRAMS]

@@ -1,0 +1,25 @@
+"""The sink's exposition passes `promtool check metrics` (Debian package prometheus)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+from audio_pipeline import attributes as attr
+from audio_pipeline import metrics
+from prometheus_client.parser import text_string_to_metric_families
+from support.metrics_samples import FINISHED, make_sink
+
+
+def test_exposition_passes_promtool_and_names_follow_conventions() -> None:
+    sink = make_sink()
+    sink.record_result({**FINISHED, attr.INGESTED_AT: str(int(time.time() * 1000))}, "ok")
+    sink.observe_stage("decode", 0.02)
+    text = sink.exposition()
+    check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    names = {family.name for family in text_string_to_metric_families(text.decode())}
+    for name in metrics.metric_names():
+        assert name.startswith("audio_pipeline_")
+        assert name.removesuffix("_total") in names
+    assert all(h.name.endswith(("_seconds", "_mos", "_confidence")) for h in metrics.HISTOGRAMS)

@@ -1,0 +1,99 @@
+"""Attributes of a finished file -> label values and the counts it adds (no sink, no I/O)."""
+
+from __future__ import annotations
+
+import pytest
+from audio_pipeline import attributes as attr
+from audio_pipeline.metrics import parsing
+from audio_pipeline.metrics.aggregates import Aggregates
+from prometheus_client.parser import text_string_to_metric_families
+from support.metrics_samples import FINISHED, Samples, exposition, parse_samples
+
+
+def recorded(*files: tuple[dict[str, str], str], now: float = 1_000_000.0) -> Samples:
+    aggregates = Aggregates()
+    for attributes, status in files:
+        parsing.record_file(aggregates, attributes, status, now)
+    return parse_samples(exposition(aggregates))
+
+
+def test_record_ok_maps_attributes_to_metrics() -> None:
+    now = 1_000_000.0
+    got = recorded(({**FINISHED, attr.INGESTED_AT: str(int((now - 2.5) * 1000))}, "ok"), now=now)
+    assert got[("audio_pipeline_files_total", (("source", "folder"), ("status", "ok")))] == 1
+    assert got[("audio_pipeline_classifications_total", (("class", "speech"),))] == 1
+    assert got[("audio_pipeline_quality_total", (("label", "good"),))] == 1
+    assert got[("audio_pipeline_fingerprint_matches_total", ())] == 1
+    assert got[("audio_pipeline_duplicates_total", ())] == 0
+    assert got[("audio_pipeline_audio_seconds_total", (("source", "folder"),))] == 3.5
+    assert got[("audio_pipeline_pesq_mos_count", (("mode", "wb"),))] == 1
+    assert got[("audio_pipeline_pesq_mos_bucket", (("le", "3.75"), ("mode", "wb")))] == 0
+    assert got[("audio_pipeline_pesq_mos_bucket", (("le", "4.0"), ("mode", "wb")))] == 1
+    assert got[("audio_pipeline_classification_confidence_sum", (("class", "speech"),))] == pytest.approx(0.87)
+    latency = ("audio_pipeline_end_to_end_latency_seconds_sum", (("source", "folder"), ("status", "ok")))
+    assert got[latency] == pytest.approx(2.5)
+    assert not any(name.startswith("audio_pipeline_failures") and value for (name, _), value in got.items())
+
+
+def test_record_quarantined_counts_reason_only() -> None:
+    got = recorded(
+        ({attr.SOURCE: "http", attr.ERROR: "not_audio", attr.CLASS: "speech"}, "quarantined"),
+        ({attr.SOURCE: "http"}, "quarantined"),
+    )
+    assert got[("audio_pipeline_failures_total", (("reason", "not_audio"),))] == 1
+    assert got[("audio_pipeline_failures_total", (("reason", "unknown"),))] == 1
+    assert got[("audio_pipeline_files_total", (("source", "http"), ("status", "quarantined")))] == 2
+    assert ("audio_pipeline_classifications_total", (("class", "speech"),)) not in got
+
+
+def test_no_per_file_values_in_labels() -> None:
+    aggregates = Aggregates()
+    parsing.record_file(aggregates, {**FINISHED, attr.DUPLICATE_OF: "abc123"}, "ok", 1_000_000.0)
+    text = exposition(aggregates).decode()
+    for value in (FINISHED[attr.FILENAME], FINISHED[attr.SHA256], "catalog-17", "abc123"):
+        assert value not in text
+    label_names = {name for family in text_string_to_metric_families(text) for s in family.samples for name in s.labels}
+    assert label_names <= {"source", "status", "class", "label", "reason", "mode", "stage", "le", "previous_shutdown"}
+
+
+def test_bad_and_missing_values_are_ignored() -> None:
+    got = recorded(
+        (
+            {
+                attr.DURATION_SECONDS: "nan",
+                attr.PESQ_MOS: "x",
+                attr.INGESTED_AT: "soon",
+                attr.CLASS: "music",
+                attr.CLASS_CONFIDENCE: "inf",
+                attr.FINGERPRINT_MATCH: "false",
+            },
+            "ok",
+        )
+    )
+    assert got[("audio_pipeline_files_total", (("source", "unknown"), ("status", "ok")))] == 1
+    assert got[("audio_pipeline_classifications_total", (("class", "music"),))] == 1
+    assert got[("audio_pipeline_fingerprint_matches_total", ())] == 0
+    assert not [key for key in got if key[0].startswith(("audio_pipeline_pesq_mos", "audio_pipeline_audio_dur"))]
+    assert not [key for key in got if "confidence" in key[0] or "latency" in key[0]]
+
+
+def test_future_ingest_time_is_not_observed() -> None:
+    now = 1_000_000.0
+    got = recorded(({attr.INGESTED_AT: str(int(now * 1000) + 60_000)}, "ok"), now=now)
+    assert not [key for key in got if "latency" in key[0]]
+
+
+def test_label_values_are_bounded() -> None:
+    assert parsing.label_value(None) == parsing.label_value("  ") == parsing.UNKNOWN
+    assert parsing.label_value(" speech ") == "speech"
+    assert len(parsing.label_value("x" * 500)) == parsing.MAX_LABEL_VALUE_LENGTH
+    got = recorded(({attr.SOURCE: "folder", attr.CLASS: "x" * 500}, "ok"))
+    (label,) = [dict(labels)["class"] for name, labels in got if name == "audio_pipeline_classifications_total"]
+    assert label == "x" * parsing.MAX_LABEL_VALUE_LENGTH
+
+
+def test_numbers_and_flags() -> None:
+    assert parsing.finite_number("2.5") == 2.5
+    assert parsing.finite_number(None) is parsing.finite_number("nan") is parsing.finite_number("-inf") is None
+    assert parsing.is_set("catalog-1") and parsing.is_set("yes")
+    assert not any(parsing.is_set(v) for v in (None, "", " 0 ", "False", "no", "none", "NULL"))
