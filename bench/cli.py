@@ -135,8 +135,7 @@ _worker: dict[str, Any] = {}
 
 def _init_worker(references_dir: str, out_dir: str, database_url: str, environment: dict[str, str]) -> None:
     os.environ.update(environment)  # the instance's settings (e.g. its Pushgateway), as NiFi's workers get them
-    context = bench_steps.StepContext.default(Path(references_dir), database_url)
-    _worker.update(context=context, steps=bench_steps.discover(context), out=Path(out_dir))
+    _worker.update(context=bench_steps.StepContext(Path(references_dir), database_url), out=Path(out_dir))
     # Pool workers skip atexit. Like a processor's onStopped: save and push the counts when the worker
     # ends (else the next run's workers report them lost).
     from audio_pipeline import metrics
@@ -146,7 +145,7 @@ def _init_worker(references_dir: str, out_dir: str, database_url: str, environme
 
 def _work(job: tuple[str, str | None]) -> bool:
     path, reference = job
-    return bench_steps.process_file(Path(path), _worker["out"], reference, _worker["steps"], _worker["context"])
+    return bench_steps.process_file(Path(path), _worker["out"], reference, _worker["context"])
 
 
 def _ready(_: int) -> bool:
@@ -634,15 +633,12 @@ def main(argv: list[str] | None = None) -> int:
         "plan": plan.__dict__,
     }
     started = time.monotonic()
-    context = bench_steps.StepContext.default(corpus / "references", database_url=f"sqlite:///{bench_dir}/x.db")
-    steps = bench_steps.discover(context)  # nothing is opened here
-    report["steps"] = [s.name for s in steps if s.runnable]
-    report["steps_skipped"] = {s.name: "needs " + ", ".join(s.missing) for s in steps if not s.runnable}
+    report["steps"] = [step.name for step in bench_steps.STEPS]
     report["steps_unlisted"] = bench_steps.unlisted()
     if report["steps_unlisted"]:
         log(
             f"flow_steps has steps the bench does not run: {', '.join(report['steps_unlisted'])} "
-            "(add them to bench_steps.PIPELINE_STEPS or OTHER_STEPS)"
+            "(add them to bench.steps.STEPS, or to NOT_PER_FILE)"
         )
 
     if "throughput" in sections or "latency" in sections:

@@ -5,7 +5,7 @@ Python processors (through bench.steps) and prints the result attributes as JSON
 stdout. It exits 0 also when the audio is bad (the reason is in audio.error), so every file ends as
 exactly one result; a non-zero exit means the script itself broke.
 
-    python execute_stream_command_worker.py --references-dir DIR [--database-url URL] [--filename NAME]
+    python execute_stream_command_worker.py --references-dir DIR --database-url URL [--filename NAME]
         [--reference REF] [--timing] < audio
 """
 
@@ -27,17 +27,17 @@ from bench import steps as bench_steps  # noqa: E402 - after the path set-up abo
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--references-dir", type=Path, required=True)
-    parser.add_argument("--database-url", default="", help="for steps that need the catalog or results database")
+    parser.add_argument("--database-url", required=True, help="of the fingerprint catalog and the results table")
     parser.add_argument("--filename", default="")
     parser.add_argument("--reference", default="")
     parser.add_argument("--timing", action="store_true", help="print steps_s=<seconds the steps took> on stderr")
     args = parser.parse_args(argv)
     attributes = bench_steps.ingest_attributes(args.filename, args.reference or None)
-    context = bench_steps.StepContext.default(args.references_dir, args.database_url)
+    context = bench_steps.StepContext(args.references_dir, args.database_url)
     data = sys.stdin.buffer.read()
     started = time.perf_counter()
     try:
-        result = bench_steps.run(data, attributes, bench_steps.discover(context), context)
+        result = bench_steps.run(data, attributes, context)
     finally:
         context.close()
     if args.timing:

@@ -228,15 +228,8 @@ def render(report: dict[str, Any]) -> str:
     unlisted = report.get("steps_unlisted") or []
     if unlisted:
         parts.append(
-            "Steps in flow_steps the benchmark's list does not name (not run without NiFi): "
+            "Steps in flow_steps the benchmark's table does not name (not run without NiFi): "
             + ", ".join(unlisted)
-            + "."
-        )
-    skipped = report.get("steps_skipped") or {}
-    if skipped:
-        parts.append(
-            "Steps in flow_steps the baseline could not run: "
-            + "; ".join(f"{k} ({v})" for k, v in skipped.items())
             + "."
         )
     parts.append("")

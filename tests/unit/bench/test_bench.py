@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import pytest
-from audio_pipeline.flow_steps import StepResult
 
 from bench import corpus as bench_corpus
 from bench import load as bench_load
 from bench import memory as bench_memory
 from bench import report as bench_report
-from bench import steps as bench_steps
 from bench.corpus import ClipSet
 from bench.instance import parse_properties
 from bench.report import Throughput
@@ -302,48 +298,7 @@ def test_parse_properties() -> None:
         parse_properties(["nifi.x"])
 
 
-# -- steps --------------------------------------------------------------------------------------------
-
-
-def test_discover_finds_the_flow_steps_in_flow_order(tmp_path: Path) -> None:
-    steps = bench_steps.discover(bench_steps.StepContext.default(tmp_path))
-    names = [s.name for s in steps]
-    assert names[0] == "decode" and "score_speech_quality" in names
-    assert names == [n for n in bench_steps.PIPELINE_STEPS if n in names]  # flow order
-    assert all(s.runnable for s in steps if s.name in ("decode", "score_speech_quality"))
-
-
-def test_missing_arguments_are_reported() -> None:
-    def needs_client(content: bytes, attributes: dict[str, str], *, client: object, top_k: int = 3) -> StepResult:
-        raise AssertionError
-
-    context = bench_steps.StepContext({"target_rate": 16000})
-    assert bench_steps._missing(needs_client, context) == ("client",)
-
-
-def test_run_chains_content_and_stops_at_the_first_failure() -> None:
-    def first(data: bytes, *, factor: int) -> StepResult:
-        return StepResult(attributes={"first": str(len(data) * factor)}, content=b"xy")
-
-    def second(content: bytes, attributes: dict[str, str]) -> StepResult:
-        return StepResult(attributes={"second": content.decode() + attributes["first"]}, route="no reference")
-
-    def broken(content: bytes) -> StepResult:
-        raise RuntimeError("boom")
-
-    context = bench_steps.StepContext({"factor": 2})
-    steps = [
-        bench_steps.Step("first", first),
-        bench_steps.Step("second", second),
-        bench_steps.Step("skipped", broken, missing=("client",)),
-    ]
-    assert bench_steps.run(b"abc", {"filename": "f"}, steps, context) == {
-        "filename": "f",
-        "first": "6",
-        "second": "xy6",
-    }
-    failed = bench_steps.run(b"abc", {}, [bench_steps.Step("broken", broken), *steps[:1]], context)
-    assert failed["audio.error"] == "internal_error" and "first" not in failed
+# -- cli ------------------------------------------------------------------------------------------
 
 
 def test_measure_counts_from_first_post_to_last_first_outcome(tmp_path: Path) -> None:
@@ -359,50 +314,3 @@ def test_measure_counts_from_first_post_to_last_first_outcome(tmp_path: Path) ->
     figures = measure(sent, watcher)
     assert (figures.files, figures.audio_s, figures.missing, figures.duplicates) == (2, 20.0, 1, 1)
     assert figures.wall_s == pytest.approx(10.0)  # 100.0 (first POST) to 110.0 (p-1's first outcome)
-
-
-class _Store:
-    opened: ClassVar[list[str]] = []
-
-    @classmethod
-    def open(cls, url: str = "") -> _Store:
-        cls.opened.append(url)
-        return cls()
-
-
-def test_parameters_of_openable_classes_get_one_opened_on_the_database_url() -> None:
-    def record(attributes: dict[str, str], status: str, *, store: _Store) -> StepResult:
-        return StepResult(attributes={"stored": status, "store": type(store).__name__})
-
-    context = bench_steps.StepContext.default(Path("."), database_url="sqlite:///x.db")
-    assert bench_steps._missing(record, context) == ()
-    assert bench_steps._missing(record, bench_steps.StepContext.default(Path("."))) == ("store",)
-    step = bench_steps.Step("record", record)
-    for _ in range(2):
-        assert bench_steps.run(b"", {}, [step], context) == {"stored": "ok", "store": "_Store"}
-    assert _Store.opened == ["sqlite:///x.db"]  # once per context, like onScheduled
-
-
-def test_type_checking_only_annotations_are_resolved_through_the_module_imports() -> None:
-    from audio_pipeline import flow_steps
-
-    resolved = 0
-    for function in vars(flow_steps).values():
-        if not inspect.isfunction(function):
-            continue
-        for name, parameter in inspect.signature(function).parameters.items():
-            if parameter.annotation in ("FingerprintIndex", "ResultsStore"):
-                assert bench_steps._openable(function, name).__name__ == parameter.annotation
-                resolved += 1
-    assert resolved >= 2  # the fingerprint, catalog and record steps take one each
-
-
-def test_steps_reach_the_model_server_the_flow_is_configured_with(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SERVING_HOST", "models.internal")
-    monkeypatch.setenv("SERVING_GRPC_PORT", "9500")
-    context = bench_steps.StepContext.default(Path("."))
-    assert context.values["serving_target"] == "models.internal:9500"
-    from pipelinectl import flow
-    from pipelinectl.settings import load
-
-    assert flow.parameter_values(load())["serving_grpc_address"] == "models.internal:9500"
