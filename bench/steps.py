@@ -216,6 +216,12 @@ def run(
     return current
 
 
+def fresh_database_url(path: Path) -> str:
+    """A new, empty SQLite database for one way of running the steps (each gets its own)."""
+    path.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
 def result_json(attributes: Mapping[str, str]) -> str:
     return json.dumps(dict(attributes), sort_keys=True)
 
