@@ -21,7 +21,7 @@ for _path in (REPO_ROOT, REPO_ROOT / "nifi" / "python-processors"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from bench import steps as bench_steps  # noqa: E402 - after the path set-up above
+from bench import steps  # noqa: E402 - after the path set-up above
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,17 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", default="")
     parser.add_argument("--timing", action="store_true", help="print steps_s=<seconds the steps took> on stderr")
     args = parser.parse_args(argv)
-    attributes = bench_steps.ingest_attributes(args.filename, args.reference or None)
-    context = bench_steps.StepContext(args.references_dir, args.database_url)
+    attributes = steps.ingest_attributes(args.filename, args.reference or None)
+    context = steps.StepContext(args.references_dir, args.database_url)
     data = sys.stdin.buffer.read()
     started = time.perf_counter()
     try:
-        result = bench_steps.run(data, attributes, context)
+        result = steps.run(data, attributes, context)
     finally:
         context.close()
     if args.timing:
         print(f"steps_s={time.perf_counter() - started:.6f}", file=sys.stderr)
-    sys.stdout.write(bench_steps.result_json(result) + "\n")
+    sys.stdout.write(steps.result_json(result) + "\n")
     return 0
 
 

@@ -134,7 +134,6 @@ def stop_private(instance: Instance) -> None:
 def _run_with(properties: dict[str, str]) -> int:
     """pipelinectl.run's bring-up with nifi.properties overrides (this process only)."""
     from pipelinectl import run
-    from pipelinectl.nifi import instance as nifi_instance
 
     rendered = nifi_instance.nifi_properties
 

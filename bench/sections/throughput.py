@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench import baseline, corpus
-from bench import execute_stream_command as esc
+from bench import baseline, corpus, execute_stream_command
 from bench.corpus import ClipSet
 from bench.figures import Throughput, combined, ratio
 from bench.http_runs import measure, run_http, sends_for, warm_up
@@ -56,10 +55,16 @@ def run(
     esc_results.mkdir(parents=True, exist_ok=True)
     nifi = flow.client(settings)
     esc_port = free_port()
-    values = esc.parameter_values(
+    values = execute_stream_command.parameter_values(
         esc_port, esc_results, settings.references_dir, fresh_database_url(bench_dir / "esc.db")
     )
-    esc_group = flow_groups.deploy(nifi, flow.read_flow(esc.FLOW_FILE), esc.GROUP_NAME, esc.PARAMETER_CONTEXT, values)
+    esc_group = flow_groups.deploy(
+        nifi,
+        flow.read_flow(execute_stream_command.FLOW_FILE),
+        execute_stream_command.GROUP_NAME,
+        execute_stream_command.PARAMETER_CONTEXT,
+        values,
+    )
     try:
         for clip_set in corpus.throughput_sets(plan.quick):
             clips = corpus.ensure(
@@ -96,7 +101,7 @@ def run(
                 report["python_processors_used"] = python_processors_used(instance)
                 workers = workers or len(report["python_processors_used"]) or len(report["python_processors"]) or 1
                 report["workers"] = workers
-                runner = flow_groups.processor_named(nifi, esc_group, esc.RUN_PROCESSOR)
+                runner = flow_groups.processor_named(nifi, esc_group, execute_stream_command.RUN_PROCESSOR)
                 flow_groups.set_concurrent_tasks(nifi, runner, workers)  # the ESC group is stopped until its turn
             log(f"  {by_way['NiFi'].audio_s_per_s:.1f} audio s/s; plain-Python baseline, {workers} processes")
             by_way["plain Python"] = baseline.run(
@@ -129,7 +134,7 @@ def run(
             results[clip_set.name] = by_way
     finally:
         flow_groups.remove(nifi, esc_group)
-        flow_groups.remove_parameter_context(nifi, esc.PARAMETER_CONTEXT)
+        flow_groups.remove_parameter_context(nifi, execute_stream_command.PARAMETER_CONTEXT)
         log("ExecuteStreamCommand group removed")
     report["throughput"] = {name: {way: t.to_dict() for way, t in ways.items()} for name, ways in results.items()}
     report |= figures(results)
