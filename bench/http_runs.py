@@ -7,6 +7,7 @@ from pathlib import Path
 from bench.corpus import Clip
 from bench.figures import Throughput
 from bench.load import OutcomeWatcher, Send, Sent, closed_loop, open_loop
+from bench.plan import Plan
 from bench.progress import log
 
 
@@ -59,3 +60,15 @@ def warm_up(url: str, folders: list[Path], clips: list[Clip], prefix: str, concu
         return
     _, watcher = run_http(url, folders, prefix, sends_for(clips, prefix, count), concurrency)
     watcher.remove_files()
+
+
+def at_saturation(
+    url: str, folders: list[Path], clips: list[Clip], count: int, plan: Plan, warm_prefix: str, prefix: str
+) -> Throughput:
+    """The plan's warm-up files (named `warm_prefix`...), then `count` files (named `prefix`...) from
+    `plan.concurrency` clients at once, timed; their outcome files are removed again."""
+    warm_up(url, folders, clips, warm_prefix, plan.concurrency, plan.warmup_files)
+    sent, watcher = run_http(url, folders, prefix, sends_for(clips, prefix, count), plan.concurrency)
+    figures = measure(sent, watcher)
+    watcher.remove_files()
+    return figures

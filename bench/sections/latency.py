@@ -8,7 +8,7 @@ from typing import Any
 
 from bench import corpus
 from bench.figures import latency_summary
-from bench.http_runs import measure, run_http, sends_for, warm_up
+from bench.http_runs import at_saturation, run_http, sends_for
 from bench.instance import Instance
 from bench.load import late_sends
 from bench.plan import Plan
@@ -24,24 +24,15 @@ def run(instance: Instance, plan: Plan, corpus_dir: Path, runid: str, report: di
     saturation = (report.get("throughput", {}).get(clip_set.name, {}).get("NiFi") or {}).get("files_per_s")
     if not saturation:
         log(f"latency: measuring saturation first ({clip_set.name})")
-        warm_up(
+        saturation = at_saturation(
             instance.ingest_url,
             instance.outcome_folders,
             clips,
+            min(plan.files, 60),
+            plan,
             f"{runid}-warm-lat-",
-            plan.concurrency,
-            plan.warmup_files,
-        )
-        prefix = f"{runid}-sat-"
-        sent, watcher = run_http(
-            instance.ingest_url,
-            instance.outcome_folders,
-            prefix,
-            sends_for(clips, prefix, min(plan.files, 60)),
-            plan.concurrency,
-        )
-        saturation = measure(sent, watcher).files_per_s
-        watcher.remove_files()
+            f"{runid}-sat-",
+        ).files_per_s
     report["latency_clips"] = f"{clip_set.name}, saturation {saturation:.2f} files/s"
     report["latency"] = {}
     for fraction in LOADS:

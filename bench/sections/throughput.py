@@ -9,7 +9,7 @@ from typing import Any
 from bench import baseline, corpus, execute_stream_command
 from bench.corpus import ClipSet
 from bench.figures import Throughput, combined, ratio
-from bench.http_runs import measure, run_http, sends_for, warm_up
+from bench.http_runs import at_saturation
 from bench.instance import Instance
 from bench.plan import Plan
 from bench.progress import log
@@ -79,24 +79,15 @@ def run(
             )
             by_way: dict[str, Throughput] = {}
             log(f"{clip_set.name}: NiFi flow, {plan.files} files")
-            warm_up(
+            by_way["NiFi"] = at_saturation(
                 instance.ingest_url,
                 instance.outcome_folders,
                 clips,
+                plan.files,
+                plan,
                 f"{runid}-warm-{clip_set.name}-",
-                plan.concurrency,
-                plan.warmup_files,
+                f"{runid}-nifi-{clip_set.name}-",
             )
-            prefix = f"{runid}-nifi-{clip_set.name}-"
-            sent, watcher = run_http(
-                instance.ingest_url,
-                instance.outcome_folders,
-                prefix,
-                sends_for(clips, prefix, plan.files),
-                plan.concurrency,
-            )
-            by_way["NiFi"] = measure(sent, watcher)
-            watcher.remove_files()
             if "python_processors_used" not in report:  # after the first NiFi run
                 report["python_processors_used"] = python_processors_used(instance)
                 workers = workers or len(report["python_processors_used"]) or len(report["python_processors"]) or 1
@@ -120,16 +111,16 @@ def run(
             )
             flow.start(settings, esc_group)
             esc_url = f"http://127.0.0.1:{esc_port}/audio"
-            warm_up(
-                esc_url, [esc_results], clips, f"{runid}-escwarm-{clip_set.name}-", plan.concurrency, plan.warmup_files
+            by_way["ExecuteStreamCommand"] = at_saturation(
+                esc_url,
+                [esc_results],
+                clips,
+                plan.esc_files,
+                plan,
+                f"{runid}-escwarm-{clip_set.name}-",
+                f"{runid}-esc-{clip_set.name}-",
             )
-            prefix = f"{runid}-esc-{clip_set.name}-"
-            sent, watcher = run_http(
-                esc_url, [esc_results], prefix, sends_for(clips, prefix, plan.esc_files), plan.concurrency
-            )
-            by_way["ExecuteStreamCommand"] = measure(sent, watcher)
             log(f"  {by_way['ExecuteStreamCommand'].audio_s_per_s:.1f} audio s/s")
-            watcher.remove_files()
             flow_groups.stop(nifi, esc_group)
             results[clip_set.name] = by_way
     finally:
