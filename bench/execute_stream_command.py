@@ -4,7 +4,7 @@
 running NiFi and exported in the same normalised form as the pipeline's flow, so it can be rebuilt
 rather than hand-edited:
 
-    PYTHONPATH=scripts:nifi/python-processors .venv/bin/python -m bench.execute_stream_command build
+    PYTHONPATH=.:nifi/python-processors .venv/bin/python -m bench.execute_stream_command build
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pipelinectl.nifi.rest_client import CLIENT_ID, NiFiClient
 from pipelinectl.settings import REPO_ROOT, load
 
 FLOW_FILE = REPO_ROOT / "nifi" / "flows" / "bench-execute-stream-command.json"
-WORKER_SCRIPT = REPO_ROOT / "scripts" / "pipelinectl" / "execute_stream_command_worker.py"
+WORKER_SCRIPT = Path(__file__).resolve().with_name("execute_stream_command_worker.py")
 GROUP_NAME = "bench-execute-stream-command"
 PARAMETER_CONTEXT = "bench-execute-stream-command"
 RUN_PROCESSOR = "Run worker per file"

@@ -47,6 +47,11 @@ class Instance:
         return f"http://127.0.0.1:{self.settings.ingest_http_port}/audio"
 
     @property
+    def outcome_folders(self) -> list[Path]:
+        """Where the flow writes each file's outcome: results and quarantine."""
+        return [self.settings.results_dir, self.settings.quarantine_dir]
+
+    @property
     def java_pid(self) -> int | None:
         return nifi_instance.pid(self.settings)
 
@@ -129,7 +134,6 @@ def stop_private(instance: Instance) -> None:
 def _run_with(properties: dict[str, str]) -> int:
     """pipelinectl.run's bring-up with nifi.properties overrides (this process only)."""
     from pipelinectl import run
-    from pipelinectl.nifi import instance as nifi_instance
 
     rendered = nifi_instance.nifi_properties
 

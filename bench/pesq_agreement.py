@@ -4,7 +4,7 @@ For espeak-ng voices at 8 and 16 kHz and several degradations, the degraded file
 same steps as in NiFi (DecodeAudio's analysis form, then ScoreSpeechQuality's step), and the score
 is compared with `pesq.pesq(rate, reference, degraded, mode)` on the WAV files themselves.
 
-    PYTHONPATH=scripts:nifi/python-processors .venv/bin/python -m bench.pesq_agreement
+    PYTHONPATH=.:nifi/python-processors .venv/bin/python -m bench.pesq_agreement
 """
 
 from __future__ import annotations

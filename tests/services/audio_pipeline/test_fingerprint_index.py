@@ -13,7 +13,7 @@ from audio_pipeline.database import Database, DatabaseError, default_sqlite_path
 from audio_pipeline.fingerprint_index import FingerprintIndex
 from audio_pipeline.landmarks import DEFAULT_PARAMS, LandmarkParams
 
-from bench.fingerprint_accuracy import add_noise, mp3_roundtrip, synth_music, synth_texture
+from bench.synthetic_music import add_noise, mp3_roundtrip, synth_music, synth_texture
 
 RATE = 16000
 FORK = multiprocessing.get_context("fork")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from audio_pipeline import chromaprint
 
-from bench.fingerprint_accuracy import synth_music, synth_texture
+from bench.synthetic_music import synth_music, synth_texture
 
 RATE = 16000
 pytestmark = pytest.mark.skipif(chromaprint.backend() == "none", reason="libchromaprint1 not installed")

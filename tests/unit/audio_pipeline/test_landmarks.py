@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from audio_pipeline import landmarks as lm
 
-from bench.fingerprint_accuracy import add_noise, synth_music, synth_texture
+from bench.synthetic_music import add_noise, synth_music, synth_texture
 
 RATE = 16000
 P = lm.DEFAULT_PARAMS
