@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from audio_pipeline import analysis_wav, chromaprint, decoding, levels, metrics
 from audio_pipeline import attributes as attr
-from audio_pipeline import chromaprint, decoding, levels, metrics
 from audio_pipeline.errors import InvalidReferenceError
 
 if TYPE_CHECKING:  # pesq (speech_quality) and grpc (classification) are imported where used: only the
@@ -41,10 +41,10 @@ def decode(data: bytes, *, target_rate: int, max_duration_s: float) -> StepResul
     """
     decoded = decoding.decode(data, target_rate=target_rate, max_duration_s=max_duration_s)
     measured = levels.measure(decoded.samples, decoded.sample_rate, clipping_ratio=decoded.clipping_ratio)
-    if decoding.is_analysis_form(data, decoded):
+    if analysis_wav.is_analysis_form(data, decoded):
         content = None
     else:
-        content = decoding.to_wav_bytes(decoded.samples, decoded.sample_rate)
+        content = analysis_wav.to_wav_bytes(decoded.samples, decoded.sample_rate)
     return StepResult(attributes=decoded.to_attributes() | measured.to_attributes(), content=content)
 
 
@@ -80,7 +80,7 @@ def score_speech_quality(
     from audio_pipeline import speech_quality
 
     reference_samples, reference_rate = speech_quality.load_reference(reference)
-    degraded, rate = decoding.read_analysis_wav(content)
+    degraded, rate = analysis_wav.read_analysis_wav(content)
     original_rate = int(attributes.get(attr.ORIGINAL_SAMPLE_RATE) or rate)
     chosen = mode or speech_quality.choose_mode(original_rate, reference_rate)
     if pool is None:
@@ -104,7 +104,7 @@ def fingerprint(
     `max_match_seconds` only: enough for excerpts, bounded for hour-long files.
     """
     # both look at the start only: convert no more of the content than that
-    samples, rate = decoding.read_analysis_wav(content, max(chromaprint.DEFAULT_MAX_SECONDS, max_match_seconds))
+    samples, rate = analysis_wav.read_analysis_wav(content, max(chromaprint.DEFAULT_MAX_SECONDS, max_match_seconds))
     identity = chromaprint.fingerprint(samples, rate)
     name = attributes.get(attr.OUTPUT_NAME) or attributes.get(attr.FILENAME, "")
     duplicate_of = index.check_duplicate(identity.encoded, attributes.get(attr.SHA256, ""), name)
@@ -127,7 +127,7 @@ def catalog_track_id(filename: str) -> str:
 
 def register_catalog_track(content: bytes, attributes: Mapping[str, str], *, index: FingerprintIndex) -> StepResult:
     """Add (or replace) a file from catalog/ in the landmark index."""
-    samples, rate = decoding.read_analysis_wav(content)
+    samples, rate = analysis_wav.read_analysis_wav(content)
     track_id = catalog_track_id(attributes.get(attr.FILENAME, ""))
     hashes = index.register_track(track_id, samples, rate)
     return StepResult(attributes={attr.CATALOG_TRACK_ID: track_id, attr.CATALOG_HASHES: str(hashes)})
@@ -156,7 +156,7 @@ def classify(content: bytes, *, client: ServingClient, windowing: Windowing) -> 
     from audio_pipeline import classification
     from audio_pipeline.errors import ServingUnavailableError
 
-    samples, rate = decoding.read_analysis_wav(content)
+    samples, rate = analysis_wav.read_analysis_wav(content)
     try:
         result = classification.classify(samples, client, sample_rate=rate, windowing=windowing)
     except ServingUnavailableError as error:

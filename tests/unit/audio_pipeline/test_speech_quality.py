@@ -343,7 +343,7 @@ def test_errors_are_pipeline_errors() -> None:
 
 def test_scoring_in_worker_processes_gives_the_same_result_and_errors(audio: AudioFactory, tmp_path: Path) -> None:
     from audio_pipeline import flow_steps
-    from audio_pipeline.decoding import to_wav_bytes
+    from audio_pipeline.analysis_wav import to_wav_bytes
 
     ref_path = audio.speech("en-us", rate=16000)
     deg_path = audio.degrade(ref_path, "noise", rate=16000)

@@ -1,0 +1,56 @@
+"""The flow steps as plain functions: what the decode step sends on as content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from audio_pipeline import attributes as attr
+from audio_pipeline import flow_steps
+from audio_pipeline.analysis_wav import is_analysis_form, read_analysis_wav
+from audio_pipeline.decoding import decode
+
+
+def test_input_already_in_analysis_form_is_recognised_and_kept_by_the_decode_step(tmp_path: Path) -> None:
+    pcm = np.random.default_rng(1).integers(-32768, 32768, 16000).astype(np.int16)
+    path = tmp_path / "speech.wav"
+    sf.write(str(path), pcm, 16000, subtype="PCM_16")  # libsndfile's own header, not ours
+    data = path.read_bytes()
+    assert is_analysis_form(data, decode(data))
+    step = flow_steps.decode(data, target_rate=16000, max_duration_s=60)
+    assert step.content is None  # the FlowFile keeps the received bytes
+    assert step.attributes[attr.SAMPLE_RATE] == "16000"
+    np.testing.assert_array_equal(read_analysis_wav(data)[0], decode(data).samples)
+
+
+@pytest.mark.parametrize(
+    ("rate", "subtype", "channels", "target"),
+    [
+        (16000, "PCM_16", 1, 8000),  # resampled
+        (16000, "PCM_16", 2, 16000),  # downmixed
+        (16000, "PCM_24", 1, 16000),  # requantised
+        (16000, "FLOAT", 1, 16000),
+    ],
+)
+def test_other_input_is_rewritten_to_the_analysis_form(
+    tmp_path: Path, rate: int, subtype: str, channels: int, target: int
+) -> None:
+    x = np.random.default_rng(2).uniform(-0.5, 0.5, (rate, channels)).astype(np.float32)
+    path = tmp_path / "in.wav"
+    sf.write(str(path), x, rate, subtype=subtype)
+    data = path.read_bytes()
+    assert not is_analysis_form(data, decode(data, target_rate=target))
+    step = flow_steps.decode(data, target_rate=target, max_duration_s=60)
+    assert step.content is not None
+    assert read_analysis_wav(step.content)[1] == target
+
+
+def test_flac_of_analysis_form_samples_is_still_rewritten(tmp_path: Path) -> None:
+    pcm = np.random.default_rng(3).integers(-32768, 32768, 1600).astype(np.int16)
+    path = tmp_path / "in.flac"
+    sf.write(str(path), pcm, 16000, subtype="PCM_16")
+    data = path.read_bytes()
+    assert not is_analysis_form(data, decode(data))  # same samples, but not a WAV downstream can read fast
+    assert flow_steps.decode(data, target_rate=16000, max_duration_s=60).content is not None
