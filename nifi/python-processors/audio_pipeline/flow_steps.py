@@ -2,6 +2,10 @@
 
 Processors stay thin (read properties, call a step, route); the steps are what the unit tests and
 the plain-Python benchmark baseline call, so NiFi and the baseline run exactly the same code.
+
+What only one step needs is imported inside that step: each processor's Python environment then
+needs (and loads) only its own step's libraries. RecordResult, which reads no content, loads
+neither soundfile nor soxr; the steps that read the analysis form need only numpy for it.
 """
 
 from __future__ import annotations
@@ -11,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from audio_pipeline import analysis_wav, chromaprint, decoding, levels, metrics
+from audio_pipeline import analysis_wav
 from audio_pipeline import attributes as attr
-from audio_pipeline.errors import InvalidReferenceError
+from audio_pipeline.errors import InvalidReferenceError, ServingUnavailableError
 
-if TYPE_CHECKING:  # pesq (speech_quality) and grpc (classification) are imported where used: only the
-    # processors that need them install them
+if TYPE_CHECKING:
     from audio_pipeline.classification import ServingClient, Windowing
     from audio_pipeline.fingerprint_index import FingerprintIndex
     from audio_pipeline.results_store import ResultsStore
@@ -39,6 +42,8 @@ def decode(data: bytes, *, target_rate: int, max_duration_s: float) -> StepResul
 
     Input that already is the analysis form keeps its bytes (content None): no rewrite to send back.
     """
+    from audio_pipeline import decoding, levels
+
     decoded = decoding.decode(data, target_rate=target_rate, max_duration_s=max_duration_s)
     measured = levels.measure(decoded.samples, decoded.sample_rate, clipping_ratio=decoded.clipping_ratio)
     if analysis_wav.is_analysis_form(data, decoded):
@@ -103,6 +108,8 @@ def fingerprint(
     `audio.duplicate.of` names the earlier file's result. The catalog match looks at the first
     `max_match_seconds` only: enough for excerpts, bounded for hour-long files.
     """
+    from audio_pipeline import chromaprint
+
     # both look at the start only: convert no more of the content than that
     samples, rate = analysis_wav.read_analysis_wav(content, max(chromaprint.DEFAULT_MAX_SECONDS, max_match_seconds))
     identity = chromaprint.fingerprint(samples, rate)
@@ -142,6 +149,8 @@ def record_outcome(attributes: Mapping[str, str], status: str, *, store: Results
     A quarantined file's row keeps its reason as `code: detail` (the store builds it from the
     attributes), so the table answers "why" without the quarantine folder.
     """
+    from audio_pipeline import metrics
+
     row = store.record(attributes, status)
     metrics.record_result(attributes, OUTCOME_STATUSES[status])
     return StepResult(attributes={attr.STATUS: row.status})
@@ -154,7 +163,6 @@ def classify(content: bytes, *, client: ServingClient, windowing: Windowing) -> 
     reason, so the flow can hold it and try again later; nothing is failed or lost.
     """
     from audio_pipeline import classification
-    from audio_pipeline.errors import ServingUnavailableError
 
     samples, rate = analysis_wav.read_analysis_wav(content)
     try:

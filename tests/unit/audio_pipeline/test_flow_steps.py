@@ -1,7 +1,10 @@
-"""The flow steps as plain functions: what the decode step sends on as content."""
+"""The flow steps as plain functions: what each processor imports, what the decode step sends on as content."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +14,8 @@ from audio_pipeline import attributes as attr
 from audio_pipeline import flow_steps
 from audio_pipeline.analysis_wav import is_analysis_form, read_analysis_wav
 from audio_pipeline.decoding import decode
+
+PROCESSORS_DIR = Path(__file__).resolve().parents[3] / "nifi" / "python-processors"
 
 
 def test_input_already_in_analysis_form_is_recognised_and_kept_by_the_decode_step(tmp_path: Path) -> None:
@@ -54,3 +59,35 @@ def test_flac_of_analysis_form_samples_is_still_rewritten(tmp_path: Path) -> Non
     data = path.read_bytes()
     assert not is_analysis_form(data, decode(data))  # same samples, but not a WAV downstream can read fast
     assert flow_steps.decode(data, target_rate=16000, max_duration_s=60).content is not None
+
+
+def _modules_loaded_by(code: str) -> set[str]:
+    """Module names in `sys.modules` after running `code` in a fresh interpreter."""
+    env = {**os.environ, "PYTHONPATH": str(PROCESSORS_DIR)}
+    run = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return set(run.stdout.split())
+
+
+def test_record_results_import_chain_loads_no_audio_libraries() -> None:
+    """RecordResult imports flow_steps, results_store and metrics; it reads no content."""
+    loaded = _modules_loaded_by(
+        "import audio_pipeline.flow_steps, audio_pipeline.results_store, audio_pipeline.metrics"
+    )
+    assert "audio_pipeline.flow_steps" in loaded
+    assert not loaded & {"soundfile", "soxr", "audio_pipeline.decoding"}
+
+
+def test_reading_the_analysis_form_needs_no_soxr() -> None:
+    loaded = _modules_loaded_by(
+        "import numpy as np\n"
+        "from audio_pipeline import analysis_wav\n"
+        "analysis_wav.read_analysis_wav(analysis_wav.to_wav_bytes(np.zeros(16), 16000))"
+    )
+    assert "audio_pipeline.analysis_wav" in loaded
+    assert not loaded & {"soundfile", "soxr", "audio_pipeline.decoding"}
