@@ -154,6 +154,20 @@ class ClassificationResult:
         }
 
 
+@dataclass(frozen=True)
+class RetryReason:
+    """Why a file waits on the retry route; empty once it is classified, which clears an earlier reason."""
+
+    text: str = ""
+
+    @classmethod
+    def of(cls, error: ServingUnavailableError) -> RetryReason:
+        return cls(f"{error.status}: {error.detail}"[:500])
+
+    def to_attributes(self) -> dict[str, str]:
+        return {attributes.RETRY_REASON: self.text}
+
+
 # --- windowing --------------------------------------------------------------------------------------
 
 

@@ -92,11 +92,8 @@ def score_speech_quality(
         result = speech_quality.score(degraded, rate, reference_samples, reference_rate, mode=chosen)
     else:
         result = pool.score(degraded, rate, reference_samples, reference_rate, mode=chosen)
-    return StepResult(
-        attributes=speech_quality.result_attributes(
-            result, reference.name, thresholds or speech_quality.DEFAULT_THRESHOLDS
-        )
-    )
+    quality = speech_quality.SpeechQuality.of(result, reference.name, thresholds or speech_quality.DEFAULT_THRESHOLDS)
+    return StepResult(attributes=quality.to_attributes())
 
 
 def fingerprint(
@@ -109,6 +106,7 @@ def fingerprint(
     `max_match_seconds` only: enough for excerpts, bounded for hour-long files.
     """
     from audio_pipeline import chromaprint
+    from audio_pipeline.fingerprint_index import FingerprintOutcome
 
     # both look at the start only: convert no more of the content than that
     samples, rate = analysis_wav.read_analysis_wav(content, max(chromaprint.DEFAULT_MAX_SECONDS, max_match_seconds))
@@ -116,15 +114,7 @@ def fingerprint(
     name = attributes.get(attr.OUTPUT_NAME) or attributes.get(attr.FILENAME, "")
     duplicate_of = index.check_duplicate(identity.encoded, attributes.get(attr.SHA256, ""), name)
     match = index.match(samples[: int(max_match_seconds * rate)], rate)
-    return StepResult(
-        attributes={
-            attr.FINGERPRINT_CHROMAPRINT: identity.encoded,
-            attr.DUPLICATE_OF: duplicate_of or "",
-            attr.FINGERPRINT_MATCH: match.track_id if match else "",
-            attr.FINGERPRINT_SCORE: f"{match.confidence:.3f}" if match else "0",
-            attr.FINGERPRINT_OFFSET_SECONDS: f"{match.offset_seconds:.2f}" if match else "",
-        }
-    )
+    return StepResult(attributes=FingerprintOutcome(identity.encoded, duplicate_of, match).to_attributes())
 
 
 def catalog_track_id(filename: str) -> str:
@@ -134,10 +124,12 @@ def catalog_track_id(filename: str) -> str:
 
 def register_catalog_track(content: bytes, attributes: Mapping[str, str], *, index: FingerprintIndex) -> StepResult:
     """Add (or replace) a file from catalog/ in the landmark index."""
+    from audio_pipeline.fingerprint_index import CatalogRegistration
+
     samples, rate = analysis_wav.read_analysis_wav(content)
     track_id = catalog_track_id(attributes.get(attr.FILENAME, ""))
     hashes = index.register_track(track_id, samples, rate)
-    return StepResult(attributes={attr.CATALOG_TRACK_ID: track_id, attr.CATALOG_HASHES: str(hashes)})
+    return StepResult(attributes=CatalogRegistration(track_id, hashes).to_attributes())
 
 
 OUTCOME_STATUSES = {"ok": "success", "quarantined": "failure"}  # results-table status -> metrics status
@@ -153,7 +145,7 @@ def record_outcome(attributes: Mapping[str, str], status: str, *, store: Results
 
     row = store.record(attributes, status)
     metrics.record_result(attributes, OUTCOME_STATUSES[status])
-    return StepResult(attributes={attr.STATUS: row.status})
+    return StepResult(attributes=row.to_attributes())
 
 
 def classify(content: bytes, *, client: ServingClient, windowing: Windowing) -> StepResult:
@@ -168,5 +160,5 @@ def classify(content: bytes, *, client: ServingClient, windowing: Windowing) -> 
     try:
         result = classification.classify(samples, client, sample_rate=rate, windowing=windowing)
     except ServingUnavailableError as error:
-        return StepResult(attributes={attr.RETRY_REASON: f"{error.status}: {error.detail}"[:500]}, route=RETRY)
-    return StepResult(attributes=result.to_attributes() | {attr.RETRY_REASON: ""})
+        return StepResult(attributes=classification.RetryReason.of(error).to_attributes(), route=RETRY)
+    return StepResult(attributes=result.to_attributes() | classification.RetryReason().to_attributes())

@@ -79,6 +79,10 @@ class Result:
     created_at: datetime
     updated_at: datetime
 
+    def to_attributes(self) -> dict[str, str]:
+        """What the recording step tells the FlowFile: the status its row was recorded with."""
+        return {attr.STATUS: self.status}
+
     def as_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["created_at"] = self.created_at.isoformat()

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 from audio_pipeline import attributes as attr
 from audio_pipeline import flow_steps
-from audio_pipeline.analysis_wav import is_analysis_form, read_analysis_wav
+from audio_pipeline.analysis_wav import is_analysis_form, read_analysis_wav, to_wav_bytes
 from audio_pipeline.decoding import decode
 
 PROCESSORS_DIR = Path(__file__).resolve().parents[3] / "nifi" / "python-processors"
@@ -91,3 +91,63 @@ def test_reading_the_analysis_form_needs_no_soxr() -> None:
     )
     assert "audio_pipeline.analysis_wav" in loaded
     assert not loaded & {"soundfile", "soxr", "audio_pipeline.decoding"}
+
+
+class _FakeIndex:
+    """Stands in for FingerprintIndex: records what the steps hand it."""
+
+    def __init__(self, duplicate_of: str | None) -> None:
+        self.duplicate_of = duplicate_of
+        self.calls: list[tuple] = []
+
+    def check_duplicate(self, fingerprint: str, sha256: str, name: str) -> str | None:
+        self.calls.append(("check_duplicate", sha256, name))
+        return self.duplicate_of
+
+    def match(self, samples: np.ndarray, rate: int) -> None:
+        self.calls.append(("match", samples.size, rate))
+        return None
+
+    def register_track(self, track_id: str, samples: np.ndarray, rate: int) -> int:
+        self.calls.append(("register_track", track_id, samples.size))
+        return 321
+
+
+def _tone_content(seconds: float) -> bytes:
+    t = np.arange(int(seconds * 16000)) / 16000
+    return to_wav_bytes((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 16000)
+
+
+def test_fingerprint_step_attributes() -> None:
+    index = _FakeIndex("earlier.wav--1")
+    content = _tone_content(4.0)
+    attributes = {attr.OUTPUT_NAME: "this.wav--2", attr.SHA256: "ab"}
+    step = flow_steps.fingerprint(content, attributes, index=index, max_match_seconds=1.0)  # type: ignore[arg-type]
+    assert step.route == flow_steps.SUCCESS and step.content is None
+    assert step.attributes[attr.FINGERPRINT_CHROMAPRINT]
+    assert {k: v for k, v in step.attributes.items() if k != attr.FINGERPRINT_CHROMAPRINT} == {
+        attr.DUPLICATE_OF: "earlier.wav--1",
+        attr.FINGERPRINT_MATCH: "",
+        attr.FINGERPRINT_SCORE: "0",
+        attr.FINGERPRINT_OFFSET_SECONDS: "",
+    }
+    assert index.calls == [("check_duplicate", "ab", "this.wav--2"), ("match", 16000, 16000)]
+
+
+def test_register_catalog_track_step_attributes() -> None:
+    index = _FakeIndex(None)
+    step = flow_steps.register_catalog_track(_tone_content(1.0), {attr.FILENAME: "song.flac"}, index=index)  # type: ignore[arg-type]
+    assert step.attributes == {attr.CATALOG_TRACK_ID: "song", attr.CATALOG_HASHES: "321"}
+
+
+def test_classify_step_routes_to_retry_with_the_reason_while_serving_is_unavailable() -> None:
+    from audio_pipeline.classification import Windowing
+    from audio_pipeline.errors import ServingUnavailableError
+
+    class _DownClient:
+        def predict(self, windows: np.ndarray) -> None:
+            raise ServingUnavailableError("connection refused", status="UNAVAILABLE")
+
+    step = flow_steps.classify(_tone_content(2.0), client=_DownClient(), windowing=Windowing())  # type: ignore[arg-type]
+    assert step.route == flow_steps.RETRY
+    assert step.attributes == {attr.RETRY_REASON: "UNAVAILABLE: connection refused"}

@@ -225,7 +225,7 @@ def test_nan_mos_has_no_label() -> None:
 
 def test_result_attributes() -> None:
     result = sq.PesqResult(mos=3.14159, mode="wb", sample_rate=16000)
-    assert sq.result_attributes(result, "ref.wav") == {
+    assert sq.SpeechQuality.of(result, "ref.wav").to_attributes() == {
         attr.PESQ_MOS: "3.142",
         attr.PESQ_MODE: "wb",
         attr.REFERENCE_FILENAME: "ref.wav",
