@@ -29,6 +29,7 @@ from audio_pipeline import attributes
 from audio_pipeline.errors import (
     EmptyInputError,
     NonFiniteSamplesError,
+    ServingMessageTooLargeError,
     ServingRequestError,
     ServingResponseError,
     ServingUnavailableError,
@@ -400,9 +401,7 @@ class ServingClient:
                 status, details = _status_name(error), _details(error)
                 last_error = f"{status}: {details}"
                 if status == "RESOURCE_EXHAUSTED" and "larger than max" in details:
-                    raise ServingRequestError(
-                        f"message size limit exceeded: {details}", code="serving_message_too_large"
-                    ) from error
+                    raise ServingMessageTooLargeError(f"message size limit exceeded: {details}") from error
                 if status not in TRANSIENT_STATUSES:
                     raise ServingRequestError(f"TF Serving rejected the request ({status}): {details}") from error
                 if attempt < cfg.max_attempts:

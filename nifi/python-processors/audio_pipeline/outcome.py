@@ -7,7 +7,7 @@ fails raises, and `failure_attributes` turns whatever was raised into the reason
 from __future__ import annotations
 
 from audio_pipeline import attributes as attr
-from audio_pipeline.errors import AudioPipelineError
+from audio_pipeline.errors import INTERNAL_ERROR, AudioPipelineError
 
 MAX_DETAIL_CHARS = 2000  # attributes travel through the JVM and into provenance: keep them bounded
 
@@ -21,5 +21,5 @@ def failure_attributes(error: BaseException) -> dict[str, str]:
     if isinstance(error, AudioPipelineError):
         code, detail = error.code, error.detail
     else:
-        code, detail = "internal_error", f"{type(error).__name__}: {error}"
+        code, detail = INTERNAL_ERROR, f"{type(error).__name__}: {error}"
     return {attr.ERROR: code, attr.ERROR_DETAIL: detail[:MAX_DETAIL_CHARS]}

@@ -46,7 +46,7 @@ def decode(
     """Decode `data` to mono float32 at `target_rate` (None keeps the original rate).
 
     Raises an `AudioPipelineError` subclass for anything that is not clean, complete audio; a decode
-    that outlives `timeout_s` (ffmpeg path only) raises code ``decode_timeout``. `tmp_dir` is where
+    that outlives `timeout_s` (ffmpeg path only) raises `DecodeTimeoutError`. `tmp_dir` is where
     the ffmpeg path spills the input so that ffprobe/ffmpeg can seek in it.
     """
     if target_rate is not None and not 0 < target_rate <= MAX_SAMPLE_RATE:

@@ -22,7 +22,13 @@ import numpy as np
 
 from audio_pipeline.decoding.decoded_audio import DecodedAudio
 from audio_pipeline.decoding.mono_sink import MonoSink, block_frames
-from audio_pipeline.errors import AudioPipelineError, CorruptAudioError, InvalidHeaderError, NotAudioError
+from audio_pipeline.errors import (
+    CorruptAudioError,
+    DecoderUnavailableError,
+    DecodeTimeoutError,
+    InvalidHeaderError,
+    NotAudioError,
+)
 from audio_pipeline.limits import check_rate_channels
 
 # ffprobe `format_name` must contain one of these for the sniffed format (guards against a mismatch
@@ -94,9 +100,7 @@ def decode_ffmpeg(
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise AudioPipelineError(
-            f"{name} is not installed; it is needed to decode this format", code="decoder_unavailable"
-        )
+        raise DecoderUnavailableError(f"{name} is not installed; it is needed to decode this format")
     return path
 
 
@@ -106,7 +110,7 @@ def _ffprobe(path: str, timeout_s: float) -> dict:
     try:
         run = subprocess.run(cmd, capture_output=True, timeout=min(timeout_s, 120.0), check=False)
     except subprocess.TimeoutExpired as exc:
-        raise AudioPipelineError("ffprobe did not finish in time", code="decode_timeout") from exc
+        raise DecodeTimeoutError("ffprobe did not finish in time") from exc
     if run.returncode != 0:
         raise CorruptAudioError(f"ffprobe could not parse the file: {_last_line(run.stderr, path)}")
     try:
@@ -180,7 +184,7 @@ def _run_ffmpeg(cmd: list[str], sink: MonoSink, channels: int, timeout_s: float,
                 proc.wait()
             proc.stdout.close()
         if timed_out.is_set():
-            raise AudioPipelineError(f"ffmpeg did not finish within {timeout_s:g} s", code="decode_timeout")
+            raise DecodeTimeoutError(f"ffmpeg did not finish within {timeout_s:g} s")
         if rc != 0:
             errfile.seek(0)
             raise CorruptAudioError(f"ffmpeg could not decode the stream: {_last_line(errfile.read(), path)}")
