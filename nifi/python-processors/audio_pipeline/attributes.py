@@ -1,7 +1,9 @@
-"""FlowFile attribute names: the one place every processor, test and sink takes them from."""
+"""FlowFile attribute names, and the words of the two with fixed values (audio.source, audio.status): the one
+place every processor, test, store and sink takes them from."""
 
 FILENAME = "filename"
-SOURCE = "audio.source"  # "folder", "http" or "catalog" (a file from catalog/)
+SOURCE = "audio.source"  # one of SOURCES
+SOURCES = ("folder", "http", "catalog")  # the inbox, HTTP ingest, a file from catalog/
 REFERENCE = "audio.reference"  # bare name of the PESQ reference file (from the `reference` HTTP header)
 INGESTED_AT = "audio.ingested.at"  # epoch milliseconds when the file entered the flow
 
@@ -39,7 +41,8 @@ RETRY_REASON = "audio.retry.reason"  # why the file is waiting on the retry rout
 CATALOG_TRACK_ID = "audio.catalog.track.id"  # set when a catalog/ file was registered
 CATALOG_HASHES = "audio.catalog.hashes"
 
-STATUS = "audio.status"  # ok | quarantined, as recorded in the results table
+STATUS = "audio.status"  # one of STATUSES, as recorded in the results table and counted in the metrics
+STATUSES = ("ok", "quarantined")
 OUTPUT_NAME = "audio.output.name"  # file-system-safe unique name for results/quarantine files (set by the flow)
 
 ERROR = "audio.error"  # machine-readable reason code (see errors.py)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audio_pipeline.errors import AudioPipelineError
+from audio_pipeline.errors import ChromaprintError
 
 ALGORITHM_DEFAULT = 1  # CHROMAPRINT_ALGORITHM_TEST2, what fpcalc and AcoustID use
 DEFAULT_MAX_SECONDS = 120.0  # fpcalc's default: enough for identity, bounded cost for long files
@@ -35,10 +35,6 @@ ITEMS_PER_SECOND = 11025 / 1365  # one 32-bit item per 1365 samples at 11025 Hz 
 SAME_AUDIO_MAX_BER = 0.25
 DEFAULT_MAX_OFFSET_ITEMS = 12  # ~1.5 s of leading/trailing silence or trimming
 MIN_OVERLAP_ITEMS = 16  # ~2 s: shorter overlaps say nothing reliable
-
-
-class ChromaprintError(AudioPipelineError):
-    code = "chromaprint_error"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from audio_pipeline import attributes
 from audio_pipeline.errors import (
     EmptyInputError,
     NonFiniteSamplesError,
+    ServingMessageTooLargeError,
     ServingRequestError,
     ServingResponseError,
     ServingUnavailableError,
@@ -152,6 +153,20 @@ class ClassificationResult:
             attributes.MODEL_NAME: self.model_name,
             attributes.MODEL_VERSION: self.model_version,
         }
+
+
+@dataclass(frozen=True)
+class RetryReason:
+    """Why a file waits on the retry route; empty once it is classified, which clears an earlier reason."""
+
+    text: str = ""
+
+    @classmethod
+    def of(cls, error: ServingUnavailableError) -> RetryReason:
+        return cls(f"{error.status}: {error.detail}"[:500])
+
+    def to_attributes(self) -> dict[str, str]:
+        return {attributes.RETRY_REASON: self.text}
 
 
 # --- windowing --------------------------------------------------------------------------------------
@@ -386,9 +401,7 @@ class ServingClient:
                 status, details = _status_name(error), _details(error)
                 last_error = f"{status}: {details}"
                 if status == "RESOURCE_EXHAUSTED" and "larger than max" in details:
-                    raise ServingRequestError(
-                        f"message size limit exceeded: {details}", code="serving_message_too_large"
-                    ) from error
+                    raise ServingMessageTooLargeError(f"message size limit exceeded: {details}") from error
                 if status not in TRANSIENT_STATUSES:
                     raise ServingRequestError(f"TF Serving rejected the request ({status}): {details}") from error
                 if attempt < cfg.max_attempts:

@@ -22,17 +22,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
-from audio_pipeline.errors import AudioPipelineError
+from audio_pipeline.errors import DatabaseError
 
 Dialect = Literal["sqlite", "postgresql"]
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_RETRIES = 5
-
-
-class DatabaseError(AudioPipelineError):
-    code = "database_error"
 
 
 def default_sqlite_path(data_dir: Path | str) -> Path:

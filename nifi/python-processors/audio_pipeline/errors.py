@@ -1,77 +1,180 @@
-"""Error types with machine-readable codes; a FlowFile that fails carries `code` in `audio.error`."""
+"""Reason codes: every machine-readable reason a FlowFile can fail (or wait) with, in one place.
+
+A FlowFile that fails carries its error's `code` in `audio.error` and the message in
+`audio.error.detail` (`outcome.failure_attributes`); the results table, the metrics and the alerts
+use the code, so codes never change spelling. Each code belongs to exactly one error class below,
+whose docstring's first line is its meaning; `internal_error` alone is a constant, since nothing
+raises it. `REASON_CODES` (code -> meaning) is built from them: the list of all reasons there are.
+"""
 
 from __future__ import annotations
 
 
 class AudioPipelineError(Exception):
-    """Base error: `code` is a stable machine-readable reason, the message is for humans."""
+    """A pipeline failure without a more specific reason (the base of every reason-coded error).
+
+    `code` is the stable machine-readable reason, the message is for humans.
+    """
 
     code = "processing_error"
-
-    def __init__(self, detail: str, code: str | None = None) -> None:
-        super().__init__(detail)
-        if code is not None:
-            self.code = code
 
     @property
     def detail(self) -> str:
         return str(self)
 
 
+INTERNAL_ERROR = "internal_error"
+# Nothing raises it: `outcome.failure_attributes` gives it to any exception that is not an
+# AudioPipelineError, and the NiFi flow (UpdateAttribute on a processor's failure route) sets it
+# when a processor raised before it could give a reason.
+INTERNAL_ERROR_MEANING = "An unexpected exception (a bug or a fault of the environment), not a fault of the file."
+
+
+# --- decoding ---------------------------------------------------------------------------------------
+
+
 class EmptyInputError(AudioPipelineError):
+    """The input has no bytes, or its container holds no audio samples."""
+
     code = "empty_input"
 
 
 class NotAudioError(AudioPipelineError):
+    """The input is not audio: no recognised audio signature, or a container without an audio stream."""
+
     code = "not_audio"
 
 
 class CorruptAudioError(AudioPipelineError):
+    """The audio is truncated or damaged, as its container structure or the decoder shows."""
+
     code = "corrupt_audio"
 
 
 class InvalidHeaderError(AudioPipelineError):
+    """The header declares absurd parameters (sample rate, channel count or sample size)."""
+
     code = "invalid_header"
 
 
 class NonFiniteSamplesError(AudioPipelineError):
+    """A sample is NaN or infinite."""
+
     code = "non_finite_samples"
 
 
 class TooLongError(AudioPipelineError):
+    """The audio lasts longer than the configured maximum duration."""
+
     code = "too_long"
 
 
+class DecoderUnavailableError(AudioPipelineError):
+    """A tool needed to decode this format (ffmpeg or ffprobe) is not installed."""
+
+    code = "decoder_unavailable"
+
+
+class DecodeTimeoutError(AudioPipelineError):
+    """Decoding (ffprobe or ffmpeg) did not finish within its time limit."""
+
+    code = "decode_timeout"
+
+
+# --- speech quality ---------------------------------------------------------------------------------
+
+
 class InvalidReferenceError(AudioPipelineError):
-    """The PESQ reference is missing, unreadable or named with a path."""
+    """The PESQ reference is missing, unreadable, not usable audio, or named with a path."""
 
     code = "invalid_reference"
 
 
 class PesqScoringError(AudioPipelineError):
+    """PESQ could not score the file (no speech found, too short, digital silence, unusable rate or mode)."""
+
     code = "pesq_error"
 
 
+# --- classification ---------------------------------------------------------------------------------
+
+
 class ServingUnavailableError(AudioPipelineError):
-    """TF Serving unreachable, overloaded or too slow after bounded retries: transient, route to retry.
+    """TF Serving is unreachable, overloaded or too slow after bounded retries: transient, the file waits.
 
     `status` is the last gRPC status name (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED).
     """
 
     code = "serving_unavailable"
 
-    def __init__(self, detail: str, code: str | None = None, status: str = "UNAVAILABLE") -> None:
-        super().__init__(detail, code)
+    def __init__(self, detail: str, status: str = "UNAVAILABLE") -> None:
+        super().__init__(detail)
         self.status = status
 
 
 class ServingRequestError(AudioPipelineError):
-    """TF Serving rejected the request (unknown model or version, bad input, message too large): not transient."""
+    """TF Serving rejected the request (unknown model or version, bad input): not transient."""
 
     code = "serving_request_rejected"
+
+
+class ServingMessageTooLargeError(ServingRequestError):
+    """A request or response exceeded the gRPC message-size limit (a rejected request of its own kind)."""
+
+    code = "serving_message_too_large"
 
 
 class ServingResponseError(AudioPipelineError):
     """TF Serving answered, but the response is malformed (missing output, wrong shape or dtype, bad values)."""
 
     code = "serving_bad_response"
+
+
+# --- fingerprints and storage -----------------------------------------------------------------------
+
+
+class ChromaprintError(AudioPipelineError):
+    """Chromaprint could not fingerprint the samples (bad input, or libchromaprint/fpcalc missing or failing)."""
+
+    code = "chromaprint_error"
+
+
+class LandmarkError(AudioPipelineError):
+    """Landmark hashes could not be computed from the samples (not mono, bad rate, NaN or infinity)."""
+
+    code = "landmark_error"
+
+
+class DatabaseError(AudioPipelineError):
+    """The results/fingerprint database is unreachable, misconfigured, or refused a statement."""
+
+    code = "database_error"
+
+
+ERROR_TYPES: tuple[type[AudioPipelineError], ...] = (
+    AudioPipelineError,
+    EmptyInputError,
+    NotAudioError,
+    CorruptAudioError,
+    InvalidHeaderError,
+    NonFiniteSamplesError,
+    TooLongError,
+    DecoderUnavailableError,
+    DecodeTimeoutError,
+    InvalidReferenceError,
+    PesqScoringError,
+    ServingUnavailableError,
+    ServingRequestError,
+    ServingMessageTooLargeError,
+    ServingResponseError,
+    ChromaprintError,
+    LandmarkError,
+    DatabaseError,
+)
+
+
+def _meaning(error_type: type[AudioPipelineError]) -> str:
+    return (error_type.__doc__ or "").strip().splitlines()[0]
+
+
+REASON_CODES: dict[str, str] = {t.code: _meaning(t) for t in ERROR_TYPES} | {INTERNAL_ERROR: INTERNAL_ERROR_MEANING}

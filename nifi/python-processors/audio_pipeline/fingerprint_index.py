@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from audio_pipeline import attributes as attr
 from audio_pipeline import chromaprint, landmarks
 from audio_pipeline.database import Cursor, Database, DatabaseError, open_database, utc_now
 from audio_pipeline.landmarks import DEFAULT_PARAMS, LandmarkParams
@@ -76,6 +77,37 @@ class Match:
     offset_seconds: float
     confidence: float  # score / query frames with landmarks: comparable across query lengths
     runner_up: int  # best score of any other track (the margin test's denominator)
+
+
+@dataclass(frozen=True)
+class FingerprintOutcome:
+    """The fingerprint step's outcome for one file: its identity, the file it duplicates, its catalog match."""
+
+    chromaprint: str  # encoded Chromaprint fingerprint
+    duplicate_of: str | None  # the earlier file's name, None when the file is new
+    match: Match | None  # None when no catalog track matches
+
+    def to_attributes(self) -> dict[str, str]:
+        """Attribute values keyed by the shared attribute names; no match gives score "0", other fields ""."""
+        match = self.match
+        return {
+            attr.FINGERPRINT_CHROMAPRINT: self.chromaprint,
+            attr.DUPLICATE_OF: self.duplicate_of or "",
+            attr.FINGERPRINT_MATCH: match.track_id if match else "",
+            attr.FINGERPRINT_SCORE: f"{match.confidence:.3f}" if match else "0",
+            attr.FINGERPRINT_OFFSET_SECONDS: f"{match.offset_seconds:.2f}" if match else "",
+        }
+
+
+@dataclass(frozen=True)
+class CatalogRegistration:
+    """A catalog track added to (or replaced in) the landmark index."""
+
+    track_id: str
+    hashes: int  # landmark hashes stored for it
+
+    def to_attributes(self) -> dict[str, str]:
+        return {attr.CATALOG_TRACK_ID: self.track_id, attr.CATALOG_HASHES: str(self.hashes)}
 
 
 class FingerprintIndex:

@@ -2,6 +2,10 @@
 
 Processors stay thin (read properties, call a step, route); the steps are what the unit tests and
 the plain-Python benchmark baseline call, so NiFi and the baseline run exactly the same code.
+
+What only one step needs is imported inside that step: each processor's Python environment then
+needs (and loads) only its own step's libraries. RecordResult, which reads no content, loads
+neither soundfile nor soxr; the steps that read the analysis form need only numpy for it.
 """
 
 from __future__ import annotations
@@ -11,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from audio_pipeline import analysis_wav
 from audio_pipeline import attributes as attr
-from audio_pipeline import chromaprint, decoding, levels, metrics
-from audio_pipeline.errors import InvalidReferenceError
+from audio_pipeline.errors import InvalidReferenceError, ServingUnavailableError
 
-if TYPE_CHECKING:  # pesq (speech_quality) and grpc (classification) are imported where used: only the
-    # processors that need them install them
+if TYPE_CHECKING:
     from audio_pipeline.classification import ServingClient, Windowing
     from audio_pipeline.fingerprint_index import FingerprintIndex
     from audio_pipeline.results_store import ResultsStore
@@ -39,12 +42,14 @@ def decode(data: bytes, *, target_rate: int, max_duration_s: float) -> StepResul
 
     Input that already is the analysis form keeps its bytes (content None): no rewrite to send back.
     """
+    from audio_pipeline import decoding, levels
+
     decoded = decoding.decode(data, target_rate=target_rate, max_duration_s=max_duration_s)
     measured = levels.measure(decoded.samples, decoded.sample_rate, clipping_ratio=decoded.clipping_ratio)
-    if decoding.is_analysis_form(data, decoded):
+    if analysis_wav.is_analysis_form(data, decoded):
         content = None
     else:
-        content = decoding.to_wav_bytes(decoded.samples, decoded.sample_rate)
+        content = analysis_wav.to_wav_bytes(decoded.samples, decoded.sample_rate)
     return StepResult(attributes=decoded.to_attributes() | measured.to_attributes(), content=content)
 
 
@@ -80,18 +85,15 @@ def score_speech_quality(
     from audio_pipeline import speech_quality
 
     reference_samples, reference_rate = speech_quality.load_reference(reference)
-    degraded, rate = decoding.read_analysis_wav(content)
+    degraded, rate = analysis_wav.read_analysis_wav(content)
     original_rate = int(attributes.get(attr.ORIGINAL_SAMPLE_RATE) or rate)
     chosen = mode or speech_quality.choose_mode(original_rate, reference_rate)
     if pool is None:
         result = speech_quality.score(degraded, rate, reference_samples, reference_rate, mode=chosen)
     else:
         result = pool.score(degraded, rate, reference_samples, reference_rate, mode=chosen)
-    return StepResult(
-        attributes=speech_quality.result_attributes(
-            result, reference.name, thresholds or speech_quality.DEFAULT_THRESHOLDS
-        )
-    )
+    quality = speech_quality.SpeechQuality.of(result, reference.name, thresholds or speech_quality.DEFAULT_THRESHOLDS)
+    return StepResult(attributes=quality.to_attributes())
 
 
 def fingerprint(
@@ -103,21 +105,16 @@ def fingerprint(
     `audio.duplicate.of` names the earlier file's result. The catalog match looks at the first
     `max_match_seconds` only: enough for excerpts, bounded for hour-long files.
     """
+    from audio_pipeline import chromaprint
+    from audio_pipeline.fingerprint_index import FingerprintOutcome
+
     # both look at the start only: convert no more of the content than that
-    samples, rate = decoding.read_analysis_wav(content, max(chromaprint.DEFAULT_MAX_SECONDS, max_match_seconds))
+    samples, rate = analysis_wav.read_analysis_wav(content, max(chromaprint.DEFAULT_MAX_SECONDS, max_match_seconds))
     identity = chromaprint.fingerprint(samples, rate)
     name = attributes.get(attr.OUTPUT_NAME) or attributes.get(attr.FILENAME, "")
     duplicate_of = index.check_duplicate(identity.encoded, attributes.get(attr.SHA256, ""), name)
     match = index.match(samples[: int(max_match_seconds * rate)], rate)
-    return StepResult(
-        attributes={
-            attr.FINGERPRINT_CHROMAPRINT: identity.encoded,
-            attr.DUPLICATE_OF: duplicate_of or "",
-            attr.FINGERPRINT_MATCH: match.track_id if match else "",
-            attr.FINGERPRINT_SCORE: f"{match.confidence:.3f}" if match else "0",
-            attr.FINGERPRINT_OFFSET_SECONDS: f"{match.offset_seconds:.2f}" if match else "",
-        }
-    )
+    return StepResult(attributes=FingerprintOutcome(identity.encoded, duplicate_of, match).to_attributes())
 
 
 def catalog_track_id(filename: str) -> str:
@@ -127,13 +124,15 @@ def catalog_track_id(filename: str) -> str:
 
 def register_catalog_track(content: bytes, attributes: Mapping[str, str], *, index: FingerprintIndex) -> StepResult:
     """Add (or replace) a file from catalog/ in the landmark index."""
-    samples, rate = decoding.read_analysis_wav(content)
+    from audio_pipeline.fingerprint_index import CatalogRegistration
+
+    samples, rate = analysis_wav.read_analysis_wav(content)
     track_id = catalog_track_id(attributes.get(attr.FILENAME, ""))
     hashes = index.register_track(track_id, samples, rate)
-    return StepResult(attributes={attr.CATALOG_TRACK_ID: track_id, attr.CATALOG_HASHES: str(hashes)})
+    return StepResult(attributes=CatalogRegistration(track_id, hashes).to_attributes())
 
 
-OUTCOME_STATUSES = metrics.STATUSES  # ok, quarantined: the results table's and the metrics' status words
+OUTCOME_STATUSES = attr.STATUSES
 
 
 def record_outcome(attributes: Mapping[str, str], status: str, *, store: ResultsStore) -> StepResult:
@@ -142,9 +141,11 @@ def record_outcome(attributes: Mapping[str, str], status: str, *, store: Results
     A quarantined file's row keeps its reason as `code: detail` (the store builds it from the
     attributes), so the table answers "why" without the quarantine folder.
     """
+    from audio_pipeline import metrics
+
     row = store.record(attributes, status)
     metrics.record_result(attributes, status)
-    return StepResult(attributes={attr.STATUS: row.status})
+    return StepResult(attributes=row.to_attributes())
 
 
 def classify(content: bytes, *, client: ServingClient, windowing: Windowing) -> StepResult:
@@ -154,11 +155,10 @@ def classify(content: bytes, *, client: ServingClient, windowing: Windowing) -> 
     reason, so the flow can hold it and try again later; nothing is failed or lost.
     """
     from audio_pipeline import classification
-    from audio_pipeline.errors import ServingUnavailableError
 
-    samples, rate = decoding.read_analysis_wav(content)
+    samples, rate = analysis_wav.read_analysis_wav(content)
     try:
         result = classification.classify(samples, client, sample_rate=rate, windowing=windowing)
     except ServingUnavailableError as error:
-        return StepResult(attributes={attr.RETRY_REASON: f"{error.status}: {error.detail}"[:500]}, route=RETRY)
-    return StepResult(attributes=result.to_attributes() | {attr.RETRY_REASON: ""})
+        return StepResult(attributes=classification.RetryReason.of(error).to_attributes(), route=RETRY)
+    return StepResult(attributes=result.to_attributes() | classification.RetryReason().to_attributes())

@@ -13,16 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
-from audio_pipeline.errors import AudioPipelineError
+from audio_pipeline.errors import LandmarkError
 
 _DT_BITS = 6
 _DF_BITS = 7
 _F1_BITS = 9
 HASH_BITS = _F1_BITS + _DF_BITS + _DT_BITS  # 22: fits every database's INTEGER
-
-
-class LandmarkError(AudioPipelineError):
-    code = "landmark_error"
 
 
 @dataclass(frozen=True)

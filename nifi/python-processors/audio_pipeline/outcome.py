@@ -1,11 +1,13 @@
-"""How a processing step's outcome becomes FlowFile attributes (one place for every processor)."""
+"""How a failed step becomes FlowFile attributes, the same way in every processor.
+
+A step that succeeds returns a value object whose `to_attributes()` gives its attributes; a step that
+fails raises, and `failure_attributes` turns whatever was raised into the reason code and detail.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from audio_pipeline import attributes as attr
-from audio_pipeline.errors import AudioPipelineError
+from audio_pipeline.errors import INTERNAL_ERROR, AudioPipelineError
 
 MAX_DETAIL_CHARS = 2000  # attributes travel through the JVM and into provenance: keep them bounded
 
@@ -19,18 +21,5 @@ def failure_attributes(error: BaseException) -> dict[str, str]:
     if isinstance(error, AudioPipelineError):
         code, detail = error.code, error.detail
     else:
-        code, detail = "internal_error", f"{type(error).__name__}: {error}"
+        code, detail = INTERNAL_ERROR, f"{type(error).__name__}: {error}"
     return {attr.ERROR: code, attr.ERROR_DETAIL: detail[:MAX_DETAIL_CHARS]}
-
-
-def format_attributes(values: Mapping[str, object]) -> dict[str, str]:
-    """NiFi attributes are strings: floats get a stable, compact form; None becomes ''."""
-    formatted: dict[str, str] = {}
-    for name, value in values.items():
-        if value is None:
-            formatted[name] = ""
-        elif isinstance(value, float):
-            formatted[name] = f"{value:.6g}"
-        else:
-            formatted[name] = str(value)
-    return formatted

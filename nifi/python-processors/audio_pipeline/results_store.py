@@ -22,8 +22,8 @@ from audio_pipeline.database import Cursor, Database, open_database, utc_now
 # lists the pipeline's own names.
 UUID = "uuid"
 
-STATUSES = ("ok", "quarantined")
-SOURCES = ("folder", "http", "catalog")  # audio.source values (catalog: a catalog file that failed)
+STATUSES = attr.STATUSES
+SOURCES = attr.SOURCES
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS results (
@@ -78,6 +78,10 @@ class Result:
     error: str | None
     created_at: datetime
     updated_at: datetime
+
+    def to_attributes(self) -> dict[str, str]:
+        """What the recording step tells the FlowFile: the status its row was recorded with."""
+        return {attr.STATUS: self.status}
 
     def as_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -174,16 +174,29 @@ def load_reference(path: Path, *, max_duration_s: float = 600.0) -> tuple[np.nda
     return decoded.samples, decoded.sample_rate
 
 
-def result_attributes(
-    result: PesqResult, reference_name: str, thresholds: QualityThresholds = DEFAULT_THRESHOLDS
-) -> dict[str, str]:
-    """Attribute values for a scored FlowFile, keyed by the shared attribute names."""
-    return {
-        attr.PESQ_MOS: f"{result.mos:.3f}",
-        attr.PESQ_MODE: result.mode,
-        attr.REFERENCE_FILENAME: reference_name,
-        attr.QUALITY_LABEL: quality_label(result.mos, thresholds),
-    }
+@dataclass(frozen=True)
+class SpeechQuality:
+    """The speech-quality step's outcome: the score, the reference it was scored against, its label."""
+
+    mos: float
+    mode: str
+    reference_filename: str
+    label: str
+
+    @classmethod
+    def of(
+        cls, result: PesqResult, reference_name: str, thresholds: QualityThresholds = DEFAULT_THRESHOLDS
+    ) -> SpeechQuality:
+        return cls(result.mos, result.mode, reference_name, quality_label(result.mos, thresholds))
+
+    def to_attributes(self) -> dict[str, str]:
+        """Attribute values for a scored FlowFile, keyed by the shared attribute names."""
+        return {
+            attr.PESQ_MOS: f"{self.mos:.3f}",
+            attr.PESQ_MODE: self.mode,
+            attr.REFERENCE_FILENAME: self.reference_filename,
+            attr.QUALITY_LABEL: self.label,
+        }
 
 
 def _prepare(x: np.ndarray, rate: int, target: int, what: str) -> np.ndarray:

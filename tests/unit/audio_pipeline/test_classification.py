@@ -419,3 +419,10 @@ def test_ensure_stubs_regenerates_stale_stubs(stubs) -> None:
     assert not tfserving_proto.stubs_current()
     assert tfserving_proto.ensure_stubs() is True
     assert tfserving_proto.stubs_current()
+
+
+def test_retry_reason_attribute_is_the_status_and_detail_bounded_and_cleared_when_classified() -> None:
+    error = ServingUnavailableError("x" * 600, status="DEADLINE_EXCEEDED")
+    text = classification.RetryReason.of(error).to_attributes()[attributes.RETRY_REASON]
+    assert text.startswith("DEADLINE_EXCEEDED: xxx") and len(text) == 500
+    assert classification.RetryReason().to_attributes() == {attributes.RETRY_REASON: ""}

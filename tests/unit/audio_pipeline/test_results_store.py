@@ -41,3 +41,13 @@ def test_row_is_built_from_attributes() -> None:
         row_from_attributes(flowfile(), "done")
     with pytest.raises(ValueError, match="uuid"):
         row_from_attributes({attr.FILENAME: "x"}, "ok")
+
+
+def test_recorded_row_tells_the_flowfile_its_status() -> None:
+    from datetime import UTC, datetime
+
+    from audio_pipeline.results_store import COLUMNS, Result
+
+    values = dict.fromkeys(COLUMNS) | {"status": "quarantined", "created_at": datetime.now(UTC)}
+    values["updated_at"] = values["created_at"]
+    assert Result(**values).to_attributes() == {attr.STATUS: "quarantined"}

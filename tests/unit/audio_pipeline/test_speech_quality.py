@@ -225,7 +225,7 @@ def test_nan_mos_has_no_label() -> None:
 
 def test_result_attributes() -> None:
     result = sq.PesqResult(mos=3.14159, mode="wb", sample_rate=16000)
-    assert sq.result_attributes(result, "ref.wav") == {
+    assert sq.SpeechQuality.of(result, "ref.wav").to_attributes() == {
         attr.PESQ_MOS: "3.142",
         attr.PESQ_MODE: "wb",
         attr.REFERENCE_FILENAME: "ref.wav",
@@ -343,7 +343,7 @@ def test_errors_are_pipeline_errors() -> None:
 
 def test_scoring_in_worker_processes_gives_the_same_result_and_errors(audio: AudioFactory, tmp_path: Path) -> None:
     from audio_pipeline import flow_steps
-    from audio_pipeline.decoding import to_wav_bytes
+    from audio_pipeline.analysis_wav import to_wav_bytes
 
     ref_path = audio.speech("en-us", rate=16000)
     deg_path = audio.degrade(ref_path, "noise", rate=16000)

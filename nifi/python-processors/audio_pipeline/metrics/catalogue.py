@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from audio_pipeline.results_store import SOURCES, STATUSES  # the results table's words, also audio.*
+from audio_pipeline.attributes import SOURCES, STATUSES
 
 PREFIX = "audio_pipeline_"
 
