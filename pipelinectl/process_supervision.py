@@ -1,8 +1,9 @@
-"""Background services scripts/run starts: pid files, "is it really still our process", stopping.
+"""Background processes scripts/run starts: pid files, "is it really still our process", stopping.
 
-One place for what NiFi, Prometheus, the Pushgateway, the model server and the token refresher
-all need. A pid only counts while the process lives, is not a zombie, and is the program we started
-(a recycled pid is not ours).
+One place for what NiFi and the services of pipelinectl.services (Prometheus, the Pushgateway, the
+model server, the token refresher) all need; their pid files are `state/run/<name>.pid`. A pid
+only counts while the process lives, is not a zombie, and is the program we started (a recycled
+pid is not ours).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def process_alive(pid: int, *, comm: str | None = None, cmdline_marker: str | No
     return True
 
 
-def running_pid(path: Path, **identity: str) -> int | None:
+def running_pid(path: Path, **identity: str | None) -> int | None:
     """The pid in `path` if that process is alive and matches `identity` (see process_alive)."""
     try:
         pid = int(path.read_text(encoding="utf-8").strip())
@@ -104,10 +105,10 @@ def _reap(pid: int) -> None:
         pass
 
 
-# Settings-based shortcuts for services whose pid file lives in state/run/<name>.pid.
+# The pid file of a named process of one data dir: state/run/<name>.pid.
 
 
-def read_pid(settings: Settings, name: str, **identity: str) -> int | None:
+def read_pid(settings: Settings, name: str, **identity: str | None) -> int | None:
     return running_pid(pid_path(settings, name), **identity)
 
 

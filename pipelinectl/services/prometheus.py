@@ -1,12 +1,13 @@
 """Local Prometheus and Pushgateway: render the config, start, stop, query; NiFi token helper.
 
 Uses the Debian binaries (`/usr/bin/prometheus`, `/usr/bin/prometheus-pushgateway`), bound to
-127.0.0.1 on the ports from `pipelinectl.settings`. Each service has a pid file under
-`settings.state_dir`, its data under `settings.state_dir/<service>/` and a log file under
-`settings.logs_dir`. `panel_queries()` returns every Grafana panel query of the committed
-dashboards with the Grafana variables substituted, ready for `query()`.
+127.0.0.1 on the ports from `pipelinectl.settings`, as services of pipelinectl.services (pid file
+and log like every service), each with its data under `settings.state_dir/<service>/`.
+`panel_queries()` returns every Grafana panel query of the committed dashboards with the Grafana
+variables substituted, ready for `query()`.
 
-CLI: `python -m pipelinectl.services.prometheus {start,stop,status,render-config,nifi-token}`.
+CLI: `python -m pipelinectl.services.prometheus {render-config,nifi-token}`; start, stop and status
+through `python -m pipelinectl.services`.
 """
 
 from __future__ import annotations
@@ -26,12 +27,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from pipelinectl import process_supervision
 from pipelinectl import settings as settings_mod
 from pipelinectl.ports import free_port
+from pipelinectl.services.supervisor import Service, answers_http
 from pipelinectl.settings import REPO_ROOT, Settings
 
 PROMETHEUS_DIR = REPO_ROOT / "prometheus"
@@ -42,8 +42,6 @@ DASHBOARDS_DIR = REPO_ROOT / "grafana" / "dashboards"
 PROMETHEUS_BIN = "/usr/bin/prometheus"
 PUSHGATEWAY_BIN = "/usr/bin/prometheus-pushgateway"
 PROMTOOL_BIN = "/usr/bin/promtool"
-
-SERVICES = ("pushgateway", "prometheus")  # start order
 
 # Gauge names of NiFi 2.3.0's NiFiMetricsRegistry and JvmMetricsRegistry (nifi-web-api,
 # org.apache.nifi.prometheusutil), served at /nifi-api/flow/metrics/prometheus; 2.11.0 (the
@@ -73,44 +71,17 @@ NIFI_METRIC_NAMES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class ServicePaths:
-    """Where one service keeps its pid file, data and log."""
-
-    name: str
-    port: int
-    pid_file: Path
-    data_dir: Path
-    log_file: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-def paths(name: str, settings: Settings) -> ServicePaths:
-    """Pid file, data dir, log file and port of `name` ("prometheus" or "pushgateway")."""
-    if name == "prometheus":
-        port = settings.prometheus_port
-    elif name == "pushgateway":
-        port = settings.pushgateway_port
-    else:
-        raise ValueError(f"unknown service {name!r}; expected one of {SERVICES}")
-    return ServicePaths(
-        name=name,
-        port=port,
-        pid_file=settings.state_dir / f"{name}.pid",
-        data_dir=settings.state_dir / name,
-        log_file=settings.logs_dir / f"{name}.log",
-    )
-
-
 def prometheus_url(settings: Settings) -> str:
-    return paths("prometheus", settings).url
+    return f"http://127.0.0.1:{settings.prometheus_port}"
 
 
 def pushgateway_url(settings: Settings) -> str:
-    return paths("pushgateway", settings).url
+    return f"http://127.0.0.1:{settings.pushgateway_port}"
+
+
+def service_data_dir(settings: Settings, name: str) -> Path:
+    """Where the service `name` ("prometheus" or "pushgateway") keeps its data."""
+    return settings.state_dir / name
 
 
 # --- configuration -----------------------------------------------------------------------------
@@ -118,7 +89,7 @@ def pushgateway_url(settings: Settings) -> str:
 
 def nifi_token_file(settings: Settings) -> Path:
     """Bearer token file Prometheus reads when NiFi runs the secure (HTTPS) profile."""
-    return settings.state_dir / "prometheus" / "nifi.token"
+    return service_data_dir(settings, "prometheus") / "nifi.token"
 
 
 def render_config(
@@ -155,7 +126,7 @@ def render_config(
 
 
 def config_path(settings: Settings) -> Path:
-    return paths("prometheus", settings).data_dir / "prometheus.yml"
+    return service_data_dir(settings, "prometheus") / "prometheus.yml"
 
 
 def write_config(settings: Settings, **render_options: str) -> Path:
@@ -176,125 +147,69 @@ def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([PROMTOOL_BIN, *args], capture_output=True, text=True, check=False, timeout=120)
 
 
-# --- processes ---------------------------------------------------------------------------------
+# --- services ----------------------------------------------------------------------------------
 
 
-def _command(name: str, settings: Settings) -> list[str]:
-    service = paths(name, settings)
-    listen = f"--web.listen-address=127.0.0.1:{service.port}"
-    if name == "prometheus":
-        return [
+def pushgateway_service(settings: Settings) -> Service:
+    """The Pushgateway our processors push to; its persistence file keeps the groups over restarts."""
+    data = service_data_dir(settings, "pushgateway")
+    return Service(
+        name="pushgateway",
+        settings=settings,
+        command=[
+            PUSHGATEWAY_BIN,
+            f"--web.listen-address=127.0.0.1:{settings.pushgateway_port}",
+            f"--persistence.file={data / 'pushgateway.store'}",
+            "--persistence.interval=30s",
+        ],
+        comm=PUSHGATEWAY_BIN,
+        ready=answers_http(f"{pushgateway_url(settings)}/-/ready"),
+        cwd=data,
+        after_flow=True,
+        address=pushgateway_url(settings),
+    )
+
+
+def prometheus_service(settings: Settings, **render_options: str) -> Service:
+    """Prometheus with the config rendered for `settings` (`render_options` go to render_config); a
+    start that finds it running renders the config again and makes it reload."""
+    data = service_data_dir(settings, "prometheus")
+
+    def render_and_reload() -> None:
+        write_config(settings, **render_options)
+        reload(settings)
+
+    return Service(
+        name="prometheus",
+        settings=settings,
+        command=[
             PROMETHEUS_BIN,
             f"--config.file={config_path(settings)}",
-            f"--storage.tsdb.path={service.data_dir / 'data'}",
+            f"--storage.tsdb.path={data / 'data'}",
             "--storage.tsdb.retention.time=15d",
-            listen,
+            f"--web.listen-address=127.0.0.1:{settings.prometheus_port}",
             "--web.enable-lifecycle",  # POST /-/reload after re-rendering; loopback only
-        ]
-    return [
-        PUSHGATEWAY_BIN,
-        listen,
-        f"--persistence.file={service.data_dir / 'pushgateway.store'}",
-        "--persistence.interval=30s",
-    ]
+        ],
+        comm=PROMETHEUS_BIN,
+        ready=answers_http(f"{prometheus_url(settings)}/-/ready"),
+        cwd=data,
+        prepare=lambda: write_config(settings, **render_options),
+        reconfigure=render_and_reload,
+        after_flow=True,
+        address=prometheus_url(settings),
+    )
 
 
-def _binary(name: str) -> str:
-    return PROMETHEUS_BIN if name == "prometheus" else PUSHGATEWAY_BIN
+def services(settings: Settings, **render_options: str) -> list[Service]:
+    """The Pushgateway, then Prometheus (start order)."""
+    return [pushgateway_service(settings), prometheus_service(settings, **render_options)]
 
 
-def pid_of(name: str, settings: Settings) -> int | None:
-    """Pid of the running service, or None (stale pid files do not count)."""
-    return process_supervision.running_pid(paths(name, settings).pid_file, comm=_binary(name))
-
-
-def is_running(name: str, settings: Settings) -> bool:
-    return pid_of(name, settings) is not None
-
-
-def is_ready(name: str, settings: Settings, timeout: float = 2.0) -> bool:
-    """True if the service answers 200 on `/-/ready`."""
-    try:
-        with urllib.request.urlopen(f"{paths(name, settings).url}/-/ready", timeout=timeout) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def wait_ready(name: str, settings: Settings, timeout: float = 30.0) -> None:
-    """Block until `/-/ready` answers 200; raise RuntimeError (with the log tail) otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if is_ready(name, settings, timeout=1.0):
-            return
-        if not is_running(name, settings):
-            break
-        time.sleep(0.1)
-    raise RuntimeError(f"{name} did not become ready within {timeout:g}s:\n{_log_tail(name, settings)}")
-
-
-def _log_tail(name: str, settings: Settings, lines: int = 20) -> str:
-    try:
-        return "\n".join(paths(name, settings).log_file.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return "(no log)"
-
-
-def start(name: str, settings: Settings, *, timeout: float = 30.0, **render_options: str) -> int:
-    """Start `name` in the background (idempotent), wait for readiness and return its pid.
-
-    For Prometheus the config is re-rendered first; `render_options` go to `render_config`.
-    """
-    service = paths(name, settings)
-    if name == "prometheus":
-        write_config(settings, **render_options)
-    existing = pid_of(name, settings)
-    if existing is not None:
-        if name == "prometheus":
-            reload(settings)
-        wait_ready(name, settings, timeout)
-        return existing
-    service.data_dir.mkdir(parents=True, exist_ok=True)
-    service.log_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(service.log_file, "ab") as log:
-        process = subprocess.Popen(
-            _command(name, settings),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=service.data_dir,
-            start_new_session=True,  # survives the caller; stopped through the pid file
-        )
-    process_supervision.write_pid_file(service.pid_file, process.pid)
-    try:
-        wait_ready(name, settings, timeout)
-    except RuntimeError:
-        stop(name, settings)
-        raise
-    return process.pid
-
-
-def stop(name: str, settings: Settings, *, timeout: float = 15.0) -> bool:
-    """Stop `name` (SIGTERM, then SIGKILL after `timeout`); True if a process was stopped."""
-    service = paths(name, settings)
-    pid = pid_of(name, settings)
-    if pid is None:
-        service.pid_file.unlink(missing_ok=True)
-        return False
-    process_supervision.terminate(pid, lambda: pid_of(name, settings) is not None, timeout=timeout)
-    service.pid_file.unlink(missing_ok=True)
-    return True
-
-
-def start_all(settings: Settings, *, timeout: float = 30.0, **render_options: str) -> None:
-    """Start the Pushgateway, then Prometheus."""
-    start("pushgateway", settings, timeout=timeout)
-    start("prometheus", settings, timeout=timeout, **render_options)
-
-
-def stop_all(settings: Settings) -> None:
-    for name in reversed(SERVICES):
-        stop(name, settings)
+def reload(settings: Settings) -> None:
+    """Ask a running Prometheus to re-read its (re-rendered) config."""
+    request = urllib.request.Request(f"{prometheus_url(settings)}/-/reload", method="POST")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
 
 
 @contextlib.contextmanager
@@ -312,18 +227,14 @@ def temporary_stack(data_dir: Path, *, scrape_interval: str = "1s") -> Iterator[
         "SERVING_REST_PORT": str(free_port()),
     }
     settings = settings_mod.load(env)
+    stack = services(settings, scrape_interval=scrape_interval, evaluation_interval=scrape_interval)
     try:
-        start_all(settings, scrape_interval=scrape_interval, evaluation_interval=scrape_interval)
+        for service in stack:
+            service.start()
         yield settings
     finally:
-        stop_all(settings)
-
-
-def reload(settings: Settings) -> None:
-    """Ask a running Prometheus to re-read its (re-rendered) config."""
-    request = urllib.request.Request(f"{prometheus_url(settings)}/-/reload", method="POST")
-    with urllib.request.urlopen(request, timeout=10):
-        pass
+        for service in reversed(stack):
+            service.stop()
 
 
 # --- queries -----------------------------------------------------------------------------------
@@ -488,9 +399,6 @@ def _atomic_write(path: Path, text: str, mode: int = 0o644, owner: tuple[int, in
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pipelinectl.services.prometheus", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    for command in ("start", "stop", "status"):
-        sub = commands.add_parser(command, help=f"{command} Prometheus and the Pushgateway")
-        sub.add_argument("service", nargs="?", choices=SERVICES, help="only this service")
     commands.add_parser("render-config", help="print the rendered Prometheus config")
     token = commands.add_parser("nifi-token", help="log in to NiFi and write a bearer token file")
     token.add_argument("--url", default=os.environ.get("NIFI_URL", "https://localhost:8443"))
@@ -516,28 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             owner=owner,  # type: ignore[arg-type]
         )
         return 0
-
-    settings = settings_mod.load()
-    if args.command == "render-config":
-        sys.stdout.write(render_config(settings))
-        return 0
-    selected = [args.service] if args.service else list(SERVICES)
-    if args.command == "start":
-        for name in selected:
-            pid = start(name, settings)
-            print(f"{name}: running (pid {pid}) on {paths(name, settings).url}")
-    elif args.command == "stop":
-        for name in reversed(selected):
-            print(f"{name}: {'stopped' if stop(name, settings) else 'not running'}")
-    else:
-        running = True
-        for name in selected:
-            pid = pid_of(name, settings)
-            ready = pid is not None and is_ready(name, settings)
-            running = running and ready
-            state = f"running (pid {pid}), {'ready' if ready else 'not ready'}" if pid else "stopped"
-            print(f"{name}: {state} on {paths(name, settings).url}")
-        return 0 if running else 3
+    sys.stdout.write(render_config(settings_mod.load()))
     return 0
 
 

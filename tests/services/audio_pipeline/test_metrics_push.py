@@ -153,14 +153,15 @@ def test_pushgateway_outage_loses_nothing(stack: Settings, tmp_path: Path) -> No
     assert sink.flush()
     total(stack, "outage-test", 2)
 
-    assert prom.stop("pushgateway", stack) is True
-    assert not prom.is_running("pushgateway", stack)
-    assert prom.stop("pushgateway", stack) is False
+    pushgateway = prom.pushgateway_service(stack)
+    assert pushgateway.stop() is True
+    assert not pushgateway.is_running()
+    assert pushgateway.stop() is False
     record(sink, 3)
     assert sink.flush() is False
     assert sink.push_failures == 1 and sink.last_push_error
 
-    prom.start("pushgateway", stack)  # its persistence file restores the groups
+    pushgateway.start()  # its persistence file restores the groups
     with urllib.request.urlopen(f"{prom.pushgateway_url(stack)}/metrics", timeout=5) as response:
         assert b'instance="outage-test"' in response.read()
     assert sink.flush()
@@ -169,21 +170,22 @@ def test_pushgateway_outage_loses_nothing(stack: Settings, tmp_path: Path) -> No
 
 
 def test_lifecycle_helpers(stack: Settings, tmp_path: Path) -> None:
-    for name in prom.SERVICES:
-        assert prom.is_running(name, stack)
-        assert prom.is_ready(name, stack)
-        assert prom.paths(name, stack).pid_file.exists()
-        assert prom.paths(name, stack).log_file.exists()
-    pid = prom.pid_of("pushgateway", stack)
-    assert prom.start("pushgateway", stack) == pid  # idempotent
+    for service in prom.services(stack):
+        assert service.is_running()
+        assert service.is_ready()
+        assert service.pid_file.exists()
+        assert service.log_file.exists()
+    pushgateway = prom.pushgateway_service(stack)
+    pid = pushgateway.pid()
+    assert pushgateway.start() == pid  # idempotent
     prom.wait_for_query(stack, 'up{job="pushgateway"} == 1')
     assert prom.targets_up(stack)["pushgateway"] == "up"
 
     # A stale pid file (a recycled pid of an unrelated process) does not count as running.
     idle = settings_mod.load({"PIPELINE_DATA_DIR": str(tmp_path)})
-    pid_file = prom.paths("prometheus", idle).pid_file
-    pid_file.parent.mkdir(parents=True)
-    pid_file.write_text(f"{os.getpid()}\n")
-    assert not prom.is_running("prometheus", idle)
-    assert prom.stop("prometheus", idle) is False
-    assert not pid_file.exists()
+    prometheus = prom.prometheus_service(idle)
+    prometheus.pid_file.parent.mkdir(parents=True)
+    prometheus.pid_file.write_text(f"{os.getpid()}\n")
+    assert not prometheus.is_running()
+    assert prometheus.stop() is False
+    assert not prometheus.pid_file.exists()

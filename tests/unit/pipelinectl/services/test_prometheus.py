@@ -61,7 +61,7 @@ def test_cli_render_config(tmp_path: Path) -> None:
     )
     assert re.search(r"127\.0\.0\.1:29091", result.stdout)
     status = subprocess.run(
-        [sys.executable, "-m", "pipelinectl.services.prometheus", "status"],
+        [sys.executable, "-m", "pipelinectl.services", "status", "pushgateway", "prometheus"],
         capture_output=True,
         text=True,
         env={**env, "PYTHONPATH": str(REPO)},
