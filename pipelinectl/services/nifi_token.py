@@ -13,6 +13,7 @@ from pipelinectl.settings import Settings
 
 NAME = "nifi-token-refresher"
 REFRESH_SECONDS = 3600
+BEARER_TOKEN_MODULE = "pipelinectl.nifi.bearer_token"  # the program it runs
 
 
 def refresher(settings: Settings) -> Service:
@@ -37,8 +38,7 @@ def refresher(settings: Settings) -> Service:
         command=[
             sys.executable,
             "-m",
-            "pipelinectl.services.prometheus",
-            "nifi-token",
+            BEARER_TOKEN_MODULE,
             "--url",
             nifi_instance.base_url(settings),
             "--out",
@@ -46,7 +46,7 @@ def refresher(settings: Settings) -> Service:
             "--every",
             str(REFRESH_SECONDS),
         ],
-        cmdline_marker="nifi-token",
+        cmdline_marker=BEARER_TOKEN_MODULE,
         ready=lambda: token.exists() and token.stat().st_size > 0,
         environment=credentials,
         prepare=first_token,

@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 from audio_pipeline import attributes as attr
 from audio_pipeline import metrics
+from support.monitoring_stack import temporary_stack
 
+from pipelinectl import promql
 from pipelinectl import settings as settings_mod
 from pipelinectl.services import prometheus as prom
 from pipelinectl.settings import REPO_ROOT, Settings
@@ -35,7 +37,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    with prom.temporary_stack(tmp_path_factory.mktemp("monitoring")) as settings:
+    with temporary_stack(tmp_path_factory.mktemp("monitoring")) as settings:
         yield settings
 
 
@@ -52,7 +54,7 @@ def sink_for(settings: Settings, state_dir: Path | None, component: str, instanc
 def total(settings: Settings, instance: str, expected: float) -> list[dict]:
     """Wait until Prometheus sees `expected` files in total for `instance`, summed over workers."""
     expr = f'sum(audio_pipeline_files_total{{job="audio_pipeline", instance="{instance}"}})'
-    return prom.wait_for_query(settings, expr, lambda r: bool(r) and float(r[0]["value"][1]) == expected)
+    return promql.wait_for_query(settings, expr, lambda r: bool(r) and float(r[0]["value"][1]) == expected)
 
 
 def record(sink: metrics.MetricsSink, count: int, source: str = "folder") -> None:
@@ -67,12 +69,12 @@ def test_workers_push_separate_groups_summed_by_promql(stack: Settings, tmp_path
     record(b, 4, source="http")
     assert a.flush() and b.flush()
     total(stack, "sum-test", 7)
-    by_worker = prom.query(stack, 'sum by (worker) (audio_pipeline_files_total{instance="sum-test"})')
+    by_worker = promql.query(stack, 'sum by (worker) (audio_pipeline_files_total{instance="sum-test"})')
     assert {r["metric"]["worker"]: float(r["value"][1]) for r in by_worker} == {
         "StoreResult-0": 3,
         "StoreResult-1": 4,
     }
-    up = prom.query(stack, 'up{job="pushgateway"}')
+    up = promql.query(stack, 'up{job="pushgateway"}')
     assert up and up[0]["value"][1] == "1"
     a.close()
     b.close()
@@ -89,9 +91,9 @@ def test_restart_continues_counters_without_reset_or_double_count(stack: Setting
     record(second, 2)
     assert second.flush()
     total(stack, "restart-test", 7)
-    resets = prom.query(stack, 'resets(audio_pipeline_files_total{instance="restart-test"}[5m])')
+    resets = promql.query(stack, 'resets(audio_pipeline_files_total{instance="restart-test"}[5m])')
     assert resets and all(float(r["value"][1]) == 0 for r in resets)
-    starts = prom.query(
+    starts = promql.query(
         stack, 'sum by (previous_shutdown) (audio_pipeline_worker_starts_total{instance="restart-test"})'
     )
     assert {r["metric"]["previous_shutdown"]: float(r["value"][1]) for r in starts} == {
@@ -136,13 +138,13 @@ def test_sigkilled_worker_keeps_saved_counts_and_reports_the_loss(stack: Setting
     record(successor, 1)
     assert successor.flush()
     total(stack, "crash-test", 7)
-    lost = prom.wait_for_query(
+    lost = promql.wait_for_query(
         stack,
         'sum(audio_pipeline_worker_starts_total{instance="crash-test", previous_shutdown="unclean"})',
         lambda r: bool(r) and float(r[0]["value"][1]) == 1,
     )
     assert lost
-    resets = prom.query(stack, 'resets(audio_pipeline_files_total{instance="crash-test"}[5m])')
+    resets = promql.query(stack, 'resets(audio_pipeline_files_total{instance="crash-test"}[5m])')
     assert resets and all(float(r["value"][1]) == 0 for r in resets)
     successor.close()
 
@@ -178,8 +180,8 @@ def test_lifecycle_helpers(stack: Settings, tmp_path: Path) -> None:
     pushgateway = prom.pushgateway_service(stack)
     pid = pushgateway.pid()
     assert pushgateway.start() == pid  # idempotent
-    prom.wait_for_query(stack, 'up{job="pushgateway"} == 1')
-    assert prom.targets_up(stack)["pushgateway"] == "up"
+    promql.wait_for_query(stack, 'up{job="pushgateway"} == 1')
+    assert promql.targets_up(stack)["pushgateway"] == "up"
 
     # A stale pid file (a recycled pid of an unrelated process) does not count as running.
     idle = settings_mod.load({"PIPELINE_DATA_DIR": str(tmp_path)})

@@ -1,4 +1,4 @@
-"""The local Prometheus service's config rendering, CLI and NiFi token helper (no Prometheus runs)."""
+"""The local Prometheus and Pushgateway services: config rendering, definitions, CLIs (no Prometheus runs)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from pipelinectl import settings as settings_mod
@@ -70,16 +69,24 @@ def test_cli_render_config(tmp_path: Path) -> None:
     assert status.returncode == 3 and "stopped" in status.stdout
 
 
-def test_nifi_token_helper_writes_private_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = []
+def test_service_definitions(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    pushgateway, prometheus = prom.services(settings)
+    assert (pushgateway.name, prometheus.name) == ("pushgateway", "prometheus")
+    assert "--web.listen-address=127.0.0.1:19091" in pushgateway.command
+    assert f"--persistence.file={tmp_path / 'state' / 'pushgateway' / 'pushgateway.store'}" in pushgateway.command
+    assert f"--config.file={prom.config_path(settings)}" in prometheus.command
+    assert "--web.listen-address=127.0.0.1:19090" in prometheus.command
+    assert prometheus.cwd == tmp_path / "state" / "prometheus"
+    assert (pushgateway.comm, prometheus.comm) == (prom.PUSHGATEWAY_BIN, prom.PROMETHEUS_BIN)
+    assert not prom.config_path(settings).exists()
+    prometheus.prepare()
+    assert "127.0.0.1:19091" in prom.config_path(settings).read_text()
 
-    def fake_fetch(base_url: str, username: str, password: str, *, verify_tls: bool = True) -> str:
-        calls.append((base_url, username, password, verify_tls))
-        return "jwt-token"
 
-    monkeypatch.setattr(prom, "fetch_nifi_token", fake_fetch)
-    out = tmp_path / "tokens" / "nifi.token"
-    prom.refresh_nifi_token("https://nifi:8443", "admin", "secret-password", out, verify_tls=False)
-    assert out.read_text() == "jwt-token\n"
-    assert out.stat().st_mode & 0o777 == 0o600
-    assert calls == [("https://nifi:8443", "admin", "secret-password", False)]
+def test_secure_config_reads_the_refreshed_token_over_https(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, NIFI_PROFILE="secure")
+    nifi = jobs(yaml.safe_load(prom.render_config(settings)))["nifi"]
+    assert nifi["scheme"] == "https"
+    assert nifi["authorization"] == {"type": "Bearer", "credentials_file": str(prom.nifi_token_file(settings))}
+    assert nifi["tls_config"] == {"ca_file": str(tmp_path / "state" / "tls" / "nifi.crt")}
