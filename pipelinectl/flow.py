@@ -21,7 +21,7 @@ from typing import Any
 import requests
 from audio_pipeline import database
 
-from pipelinectl.nifi import flow_groups
+from pipelinectl.nifi import flow_file, groups
 from pipelinectl.nifi import instance as nifi_instance
 from pipelinectl.nifi import security as nifi_security
 from pipelinectl.nifi.rest_client import NiFiApiError, NiFiClient
@@ -53,7 +53,7 @@ MANAGED_PARAMETERS = frozenset(parameter_values(load({})).keys())
 
 def normalize(snapshot: dict[str, Any]) -> dict[str, Any]:
     """The file form of a downloaded pipeline flow (the parameters deploy fills in left empty)."""
-    return flow_groups.normalize(snapshot, MANAGED_PARAMETERS)
+    return flow_file.normalize(snapshot, MANAGED_PARAMETERS)
 
 
 def read_flow(path: Path = FLOW_FILE) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def client(settings: Settings) -> NiFiClient:
 
 def deploy(settings: Settings, *, replace: bool = True, path: Path = FLOW_FILE) -> str:
     """Put the file's flow into NiFi (upload, or replace when present and `replace`); return group id."""
-    return flow_groups.deploy(
+    return groups.deploy(
         client(settings), read_flow(path), GROUP_NAME, PARAMETER_CONTEXT, parameter_values(settings), replace=replace
     )
 
@@ -151,8 +151,8 @@ def export(settings: Settings, path: Path = FLOW_FILE) -> Path:
         raise SystemExit(f"no process group named {GROUP_NAME!r} in NiFi at {nifi.api}")
     snapshot = normalize(nifi.download_group(group["id"]))
     if path.exists():
-        snapshot = flow_groups.with_group_identifier(snapshot, read_flow(path)["flowContents"]["identifier"])
-    path.write_text(flow_groups.dumps(snapshot))
+        snapshot = flow_file.with_group_identifier(snapshot, read_flow(path)["flowContents"]["identifier"])
+    path.write_text(flow_file.dumps(snapshot))
     return path
 
 

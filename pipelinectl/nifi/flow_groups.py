@@ -1,190 +1,26 @@
-"""Generic process-group helpers over the REST client, for any versioned flow file: its diff-friendly
-file form, deploy into a named group with its own parameter context, stop, remove, tune processors.
-flow.py applies them to the pipeline's own flow; the benchmark to its ExecuteStreamCommand flow."""
+"""The former home of nifi/flow_file.py and nifi/groups.py, kept only while bench/ imports it
+(bench/cli.py uses groups, bench/execute_stream_command.py flow_file.dumps/normalize and
+groups.remove*). Delete it once bench/ imports those two modules."""
 
-from __future__ import annotations
+from pipelinectl.nifi.flow_file import dumps, normalize
+from pipelinectl.nifi.groups import (
+    deploy,
+    processor_named,
+    python_processors,
+    remove,
+    remove_parameter_context,
+    set_concurrent_tasks,
+    stop,
+)
 
-import copy
-import json
-import time
-from collections.abc import Iterable
-from typing import Any
-
-from pipelinectl.nifi.rest_client import CLIENT_ID, NiFiApiError, NiFiClient
-
-PYTHON_BUNDLE_ARTIFACT = "python-extensions"
-
-# -- the file form -----------------------------------------------------------------------------
-
-
-def _strip_instance_ids(node: Any) -> None:
-    if isinstance(node, dict):
-        node.pop("instanceIdentifier", None)
-        node.pop("instanceGroupId", None)
-        for value in node.values():
-            _strip_instance_ids(value)
-    elif isinstance(node, list):
-        for value in node:
-            _strip_instance_ids(value)
-
-
-def _sort_component_lists(node: Any) -> None:
-    """NiFi returns components in no fixed order; sort every list of identified components."""
-    if isinstance(node, dict):
-        for value in node.values():
-            _sort_component_lists(value)
-    elif isinstance(node, list):
-        for value in node:
-            _sort_component_lists(value)
-        if node and all(isinstance(v, dict) and "identifier" in v for v in node):
-            node.sort(key=lambda v: (v.get("name") or "", v["identifier"]))
-        elif node and all(isinstance(v, dict) and "name" in v and "sensitive" in v for v in node):
-            node.sort(key=lambda v: v["name"])  # parameters
-        elif node and all(isinstance(v, str) for v in node):
-            node.sort()
-
-
-def normalize(snapshot: dict[str, Any], blank: Iterable[str]) -> dict[str, Any]:
-    """A stable, environment-neutral form of a downloaded flow definition: no instance ids, lists in a
-    fixed order, and the environment-specific parameters `blank` emptied (deploy fills them in)."""
-    names = set(blank)
-    result = copy.deepcopy(snapshot)
-    _strip_instance_ids(result)
-    result.pop("latest", None)
-    for context in result.get("parameterContexts", {}).values():
-        for parameter in context.get("parameters", []):
-            if parameter["name"] in names:
-                parameter["value"] = ""
-    _sort_component_lists(result)
-    return result
-
-
-def with_group_identifier(snapshot: dict[str, Any], identifier: str) -> dict[str, Any]:
-    """A copy of `snapshot` whose top group is `identifier` again, in its components' references too.
-
-    NiFi gives an uploaded group a new identifier, so without this every deploy would change that
-    identifier, and every component's `groupIdentifier`, in the next export of an unchanged flow.
-    """
-    old = snapshot["flowContents"]["identifier"]
-
-    def swap(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {key: swap(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [swap(value) for value in node]
-        return identifier if node == old else node
-
-    return swap(snapshot)
-
-
-def dumps(snapshot: dict[str, Any]) -> str:
-    """The text of a flow file: sorted keys and two-space indent, so that edits diff line by line."""
-    return json.dumps(snapshot, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def fill_parameters(snapshot: dict[str, Any], context: str, values: dict[str, str]) -> dict[str, Any]:
-    """A copy of `snapshot` with the named parameter context's values set from `values`."""
-    result = copy.deepcopy(snapshot)
-    for parameter in result["parameterContexts"][context]["parameters"]:
-        if parameter["name"] in values:
-            parameter["value"] = values[parameter["name"]]
-    return result
-
-
-# -- groups in a running NiFi ------------------------------------------------------------------
-
-
-def deploy(
-    nifi: NiFiClient,
-    snapshot: dict[str, Any],
-    group: str,
-    context: str,
-    values: dict[str, str],
-    *,
-    replace: bool = True,
-) -> str:
-    """Put the flow `snapshot` into NiFi as group `group` under root, its parameter context `context`
-    filled from `values`: uploaded when absent, else stopped and replaced (unless not `replace`).
-    Returns the group's id."""
-    filled = fill_parameters(snapshot, context, values)
-    existing = nifi.child_group(group)
-    if existing is None:
-        group_id = nifi.upload_group(nifi.root_id(), group, json.dumps(filled))["id"]
-    else:
-        group_id = existing["id"]
-        if replace:
-            stop(nifi, group_id)
-            nifi.replace_group(group_id, filled)
-    nifi.update_parameters(context, values)  # an existing context of that name is reused, not renamed
-    return group_id
-
-
-def stop(nifi: NiFiClient, group_id: str, timeout: float = 120.0) -> None:
-    """Stop every processor and wait until none has a thread running any more."""
-    nifi.set_group_state(group_id, "STOPPED")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if nifi.group_status(group_id)["aggregateSnapshot"].get("activeThreadCount", 0) == 0:
-            break
-        time.sleep(0.5)
-    nifi.set_group_state(group_id, "DISABLED")
-
-
-def remove(nifi: NiFiClient, group_id: str, timeout: float = 120.0) -> None:
-    """Stop the group, drop what is queued in it, and delete it."""
-    stop(nifi, group_id, timeout)
-    request = nifi.post(f"/process-groups/{group_id}/empty-all-connections-requests", {})["dropRequest"]
-    deadline = time.monotonic() + timeout
-    path = f"/process-groups/{group_id}/empty-all-connections-requests/{request['id']}"
-    try:
-        while not nifi.get(path)["dropRequest"].get("finished") and time.monotonic() < deadline:
-            time.sleep(0.5)
-    finally:
-        nifi.request("DELETE", path)
-    revision = nifi.get(f"/process-groups/{group_id}")["revision"]
-    nifi.request(
-        "DELETE", f"/process-groups/{group_id}", params={"version": revision["version"], "clientId": CLIENT_ID}
-    )
-
-
-def remove_parameter_context(nifi: NiFiClient, name: str) -> bool:
-    """Delete a parameter context no group uses any more; False if there is none of that name."""
-    context = nifi.parameter_context(name)
-    if context is None:
-        return False
-    try:
-        nifi.request(
-            "DELETE",
-            f"/parameter-contexts/{context['id']}",
-            params={"version": context["revision"]["version"], "clientId": CLIENT_ID},
-        )
-    except NiFiApiError as error:
-        if error.status != 409:  # still referenced: leave it
-            raise
-        return False
-    return True
-
-
-def processor_named(nifi: NiFiClient, group_id: str, name: str) -> dict[str, Any]:
-    for processor in nifi.processors(group_id):
-        if processor["component"]["name"] == name:
-            return processor
-    raise KeyError(f"no processor named {name!r} in group {group_id}")
-
-
-def set_concurrent_tasks(nifi: NiFiClient, processor: dict[str, Any], tasks: int) -> None:
-    """Concurrent tasks of a (stopped) processor."""
-    body = {
-        "revision": processor["revision"] | {"clientId": CLIENT_ID},
-        "component": {"id": processor["id"], "config": {"concurrentlySchedulableTaskCount": tasks}},
-    }
-    nifi.put(f"/processors/{processor['id']}", body)
-
-
-def python_processors(nifi: NiFiClient, group_id: str) -> list[dict[str, Any]]:
-    """The group's NiFi Python processors (each gets its own Python process)."""
-    return [
-        p
-        for p in nifi.processors(group_id)
-        if p["component"].get("bundle", {}).get("artifact") == PYTHON_BUNDLE_ARTIFACT
-    ]
+__all__ = [
+    "deploy",
+    "dumps",
+    "normalize",
+    "processor_named",
+    "python_processors",
+    "remove",
+    "remove_parameter_context",
+    "set_concurrent_tasks",
+    "stop",
+]
