@@ -18,13 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import requests
 from audio_pipeline import database
 
 from pipelinectl.nifi import flow_file, groups
 from pipelinectl.nifi import instance as nifi_instance
 from pipelinectl.nifi import security as nifi_security
-from pipelinectl.nifi.rest_client import NiFiApiError, NiFiClient
+from pipelinectl.nifi.rest_client import NiFiApiError, NiFiClient, access_token
 from pipelinectl.settings import REPO_ROOT, Settings, load
 
 FLOW_FILE = REPO_ROOT / "nifi" / "flows" / "audio-pipeline.json"
@@ -67,14 +66,9 @@ def client(settings: Settings) -> NiFiClient:
     if settings.nifi_url:  # a NiFi we did not start: log in with the given credentials if any
         token = None
         if settings.nifi_username:
-            response = requests.post(
-                f"{settings.nifi_url}/nifi-api/access/token",
-                verify=settings.nifi_tls_verify,
-                data={"username": settings.nifi_username, "password": settings.nifi_password},
-                timeout=30,
+            token = access_token(
+                settings.nifi_url, settings.nifi_username, settings.nifi_password, verify=settings.nifi_tls_verify
             )
-            response.raise_for_status()
-            token = response.text.strip()
         return NiFiClient(settings.nifi_url, verify=settings.nifi_tls_verify, token=token)
     base = nifi_instance.base_url(settings)
     token = nifi_security.login(base, settings) if settings.profile == "secure" else None

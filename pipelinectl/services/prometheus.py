@@ -18,11 +18,10 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from pipelinectl import settings as settings_mod
 from pipelinectl.atomic_file import write_atomically
 from pipelinectl.nifi import security as nifi_security
 from pipelinectl.services.supervisor import Service, answers_http
-from pipelinectl.settings import REPO_ROOT, Settings
+from pipelinectl.settings import REPO_ROOT, Settings, load
 
 PROMETHEUS_DIR = REPO_ROOT / "prometheus"
 CONFIG_TEMPLATE = PROMETHEUS_DIR / "prometheus.yml.tmpl"
@@ -178,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelinectl.services.prometheus")
     parser.add_argument("command", choices=["render-config"], help="print the config rendered for the settings")
     parser.parse_args(argv)
-    sys.stdout.write(render_config(settings_mod.load()))
+    sys.stdout.write(render_config(load()))
     return 0
 
 

@@ -1,4 +1,5 @@
-"""A private Pushgateway + Prometheus for tests: free ports, a temporary data dir, stopped on exit."""
+"""Prometheus test helpers: a private Pushgateway + Prometheus (free ports, a temporary data dir,
+stopped on exit), and settings with fixed ports for checking rendered configs."""
 
 from __future__ import annotations
 
@@ -35,3 +36,22 @@ def temporary_stack(data_dir: Path, *, scrape_interval: str = "1s") -> Iterator[
     finally:
         for service in reversed(stack):
             service.stop()
+
+
+def fixed_port_settings(data_dir: Path, **env: str) -> Settings:
+    """Settings with known, non-default ports (nothing is started on them)."""
+    return load(
+        {
+            "PIPELINE_DATA_DIR": str(data_dir),
+            "PROMETHEUS_PORT": "19090",
+            "PUSHGATEWAY_PORT": "19091",
+            "NIFI_HTTP_PORT": "18080",
+            "SERVING_REST_PORT": "18501",
+            **env,
+        }
+    )
+
+
+def scrape_jobs(document: dict) -> dict[str, dict]:
+    """A Prometheus config's scrape jobs by name."""
+    return {job["job_name"]: job for job in document["scrape_configs"]}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from pipelinectl import run, services, stop
-from pipelinectl.settings import load
+from pipelinectl.settings import REPO_ROOT, load
 
 
 def test_dev_and_secure_profiles_list_their_services_in_start_order(tmp_path: Path) -> None:
@@ -99,3 +101,28 @@ def test_stop_stops_in_reverse_with_nifi_before_the_model_server(
         "stop serving",
     ]
     assert capsys.readouterr().out == "NiFi stopped.\n"
+
+
+def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"PIPELINE_DATA_DIR": str(tmp_path), "PUSHGATEWAY_PORT": "29091", "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-m", "pipelinectl.services", *args],
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": str(REPO_ROOT)},
+        check=False,
+    )
+
+
+def test_cli_status_stop_and_unknown_names(tmp_path: Path) -> None:
+    status = cli(tmp_path, "status", "pushgateway", "prometheus")
+    assert status.returncode == 3, "not running: exit 3"
+    assert status.stdout.splitlines() == [
+        "pushgateway: stopped on http://127.0.0.1:29091",
+        "prometheus: stopped on http://127.0.0.1:9090",
+    ]
+    stopped = cli(tmp_path, "stop")
+    assert stopped.returncode == 0
+    assert stopped.stdout.splitlines()[0] == "nifi-token-refresher: not running", "stop covers both profiles"
+    unknown = cli(tmp_path, "start", "zookeeper")
+    assert unknown.returncode == 2 and "unknown service(s) zookeeper" in unknown.stderr

@@ -1,4 +1,4 @@
-"""TF-free parts of the classifier's training side: data rules, synthesis, configs, service control."""
+"""TF-free parts of the classifier's training side: data rules, synthesis, configs."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from audio_pipeline import classification
 
-from pipelinectl import settings as settings_mod
 from pipelinectl.services import model_server
 from serving import model_contract as constants
 from serving.training import dataset, debian_audio, evaluation_report
@@ -210,27 +209,3 @@ def test_serving_configs() -> None:
     assert size >= classification.ClientConfig().max_batch_windows
     monitoring = (constants.MODELS_DIR / "monitoring.config").read_text()
     assert '"/monitoring/prometheus/metrics"' in monitoring and "enable: true" in monitoring
-
-
-def test_serving_control_paths_and_command(tmp_path) -> None:
-    conf = settings_mod.load(
-        {"PIPELINE_DATA_DIR": str(tmp_path), "SERVING_GRPC_PORT": "18500", "SERVING_REST_PORT": "18501"}
-    )
-    cmd = model_server.command(conf)
-    assert cmd[1:3] == ["-m", "serving.standin"]
-    assert "--port=18500" in cmd and "--rest_api_port=18501" in cmd and "--enable_batching" in cmd
-    service = model_server.service(conf)
-    assert service.command == cmd
-    assert service.pid_file == tmp_path / "state" / "run" / "serving.pid"
-    assert service.log_file == tmp_path / "logs" / "serving.log"
-    assert model_server.grpc_target(conf) == "127.0.0.1:18500"
-
-
-def test_serving_control_ignores_stale_pid_files(tmp_path) -> None:
-    conf = settings_mod.load({"PIPELINE_DATA_DIR": str(tmp_path)})
-    service = model_server.service(conf)
-    service.pid_file.parent.mkdir(parents=True)
-    service.pid_file.write_text("1\n")  # pid 1 is not the stand-in
-    assert not service.is_running()
-    assert service.stop() is False
-    assert not service.pid_file.exists()

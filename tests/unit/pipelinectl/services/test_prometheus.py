@@ -8,36 +8,19 @@ import sys
 from pathlib import Path
 
 import yaml
+from support.monitoring_stack import fixed_port_settings, scrape_jobs
 
-from pipelinectl import settings as settings_mod
 from pipelinectl.services import prometheus as prom
 from pipelinectl.settings import REPO_ROOT
 
 REPO = REPO_ROOT
 
 
-def settings_for(tmp_path: Path, **env: str) -> settings_mod.Settings:
-    return settings_mod.load(
-        {
-            "PIPELINE_DATA_DIR": str(tmp_path),
-            "PROMETHEUS_PORT": "19090",
-            "PUSHGATEWAY_PORT": "19091",
-            "NIFI_HTTP_PORT": "18080",
-            "SERVING_REST_PORT": "18501",
-            **env,
-        }
-    )
-
-
-def jobs(document: dict) -> dict[str, dict]:
-    return {job["job_name"]: job for job in document["scrape_configs"]}
-
-
 def test_rendered_dev_config_scrapes_every_target(tmp_path: Path) -> None:
-    text = prom.render_config(settings_for(tmp_path))
+    text = prom.render_config(fixed_port_settings(tmp_path))
     assert "$" not in text.split("scrape_configs:", 1)[1]
     document = yaml.safe_load(text)
-    scrape = jobs(document)
+    scrape = scrape_jobs(document)
     assert scrape["nifi"]["metrics_path"] == "/nifi-api/flow/metrics/prometheus"
     assert scrape["nifi"]["scheme"] == "http"
     assert scrape["nifi"]["static_configs"][0]["targets"] == ["127.0.0.1:18080"]
@@ -59,18 +42,10 @@ def test_cli_render_config(tmp_path: Path) -> None:
         check=True,
     )
     assert re.search(r"127\.0\.0\.1:29091", result.stdout)
-    status = subprocess.run(
-        [sys.executable, "-m", "pipelinectl.services", "status", "pushgateway", "prometheus"],
-        capture_output=True,
-        text=True,
-        env={**env, "PYTHONPATH": str(REPO)},
-        check=False,
-    )
-    assert status.returncode == 3 and "stopped" in status.stdout
 
 
 def test_service_definitions(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path)
+    settings = fixed_port_settings(tmp_path)
     pushgateway, prometheus = prom.services(settings)
     assert (pushgateway.name, prometheus.name) == ("pushgateway", "prometheus")
     assert "--web.listen-address=127.0.0.1:19091" in pushgateway.command
@@ -85,8 +60,8 @@ def test_service_definitions(tmp_path: Path) -> None:
 
 
 def test_secure_config_reads_the_refreshed_token_over_https(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, NIFI_PROFILE="secure")
-    nifi = jobs(yaml.safe_load(prom.render_config(settings)))["nifi"]
+    settings = fixed_port_settings(tmp_path, NIFI_PROFILE="secure")
+    nifi = scrape_jobs(yaml.safe_load(prom.render_config(settings)))["nifi"]
     assert nifi["scheme"] == "https"
     assert nifi["authorization"] == {"type": "Bearer", "credentials_file": str(prom.nifi_token_file(settings))}
     assert nifi["tls_config"] == {"ca_file": str(tmp_path / "state" / "tls" / "nifi.crt")}
