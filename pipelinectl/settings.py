@@ -23,6 +23,7 @@ PROCESSORS = "processors"  # NiFi's Python processes (audio_pipeline), from NiFi
 TRAINING = "training"  # serving/training
 TESTS = "tests"
 TENSORFLOW = "TensorFlow"
+OPENSSL = "OpenSSL"
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,13 @@ VARIABLES: tuple[Variable, ...] = (
         "2 (set for the model server and training unless given)",
         "TensorFlow's C++ log level",
         (TENSORFLOW,),
+    ),
+    Variable(
+        "SSL_CERT_FILE",
+        "the system's CA certificates",
+        "what pipelinectl.nifi.bearer_token checks NiFi's certificate against (the secure profile's token "
+        "refresher gets state/tls/nifi.crt)",
+        (OPENSSL,),
     ),
 )
 

@@ -32,7 +32,7 @@ def broken_mentions() -> list[str]:
     broken = []
     for relative in files:
         source = REPO_ROOT / relative
-        if not source.exists():
+        if not source.exists() or source == Path(__file__).resolve():  # its examples are made up
             continue
         for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
             for path, section, title in mentions(line):
