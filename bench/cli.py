@@ -37,7 +37,7 @@ from bench.progress import log
 from bench.report import json_safe, render
 from bench.sections import fingerprint, latency, scaling, throughput
 from pipelinectl import flow
-from pipelinectl.nifi import flow_groups
+from pipelinectl.nifi import groups
 from pipelinectl.settings import load
 
 SECTIONS = ("throughput", "latency", "scaling", "fingerprint")
@@ -116,7 +116,7 @@ def open_instance(args: argparse.Namespace, bench_dir: Path, properties: dict[st
 def prepare(instance: Instance, corpus_dir: Path, workers: int, report: dict[str, Any]) -> None:
     """Note what the flow runs on, and give the instance the corpus's PESQ references."""
     instance.mark_log()
-    python = flow_groups.python_processors(flow.client(instance.settings), instance.group_id)
+    python = groups.python_processors(flow.client(instance.settings), instance.group_id)
     report["python_processors"] = sorted(p["component"]["name"] for p in python)
     report["workers"] = workers or None  # else set by the throughput section
     report["nifi_heap"] = instance.settings.nifi_heap

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelinectl import flow
-from pipelinectl.nifi import flow_groups
+from pipelinectl.nifi import flow_file, groups
 from pipelinectl.nifi.rest_client import CLIENT_ID, NiFiClient
 from pipelinectl.settings import REPO_ROOT, load
 
@@ -196,9 +196,9 @@ def build(nifi: NiFiClient, path: Path = FLOW_FILE) -> Path:
     _connect(nifi, gid, name_result, write, ["success"])
     _connect(nifi, gid, name_failed, write, ["success"])
     _connect(nifi, gid, write, write, ["failure"])
-    path.write_text(flow_groups.dumps(flow_groups.normalize(nifi.download_group(gid), PARAMETERS)))
-    flow_groups.remove(nifi, gid)
-    flow_groups.remove_parameter_context(nifi, PARAMETER_CONTEXT)
+    path.write_text(flow_file.dumps(flow_file.normalize(nifi.download_group(gid), PARAMETERS)))
+    groups.remove(nifi, gid)
+    groups.remove_parameter_context(nifi, PARAMETER_CONTEXT)
     return path
 
 

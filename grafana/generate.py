@@ -5,7 +5,7 @@
 
 The JSON is written with sorted keys and a 2-space indent so regenerating is diff-stable. All
 panels use the Prometheus datasource provisioned with uid DATASOURCE_UID. Metric names:
-docs/metrics.md. The queries are also used by tests through `pipelinectl.services.prometheus.panel_queries`.
+docs/metrics.md. The queries are also used by tests through `pipelinectl.dashboard_queries.panel_queries`.
 """
 
 from __future__ import annotations

@@ -18,13 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import requests
 from audio_pipeline import database
 
-from pipelinectl.nifi import flow_groups
+from pipelinectl.nifi import flow_file, groups
 from pipelinectl.nifi import instance as nifi_instance
 from pipelinectl.nifi import security as nifi_security
-from pipelinectl.nifi.rest_client import NiFiApiError, NiFiClient
+from pipelinectl.nifi.rest_client import NiFiApiError, NiFiClient, access_token
 from pipelinectl.settings import REPO_ROOT, Settings, load
 
 FLOW_FILE = REPO_ROOT / "nifi" / "flows" / "audio-pipeline.json"
@@ -53,7 +52,7 @@ MANAGED_PARAMETERS = frozenset(parameter_values(load({})).keys())
 
 def normalize(snapshot: dict[str, Any]) -> dict[str, Any]:
     """The file form of a downloaded pipeline flow (the parameters deploy fills in left empty)."""
-    return flow_groups.normalize(snapshot, MANAGED_PARAMETERS)
+    return flow_file.normalize(snapshot, MANAGED_PARAMETERS)
 
 
 def read_flow(path: Path = FLOW_FILE) -> dict[str, Any]:
@@ -67,14 +66,9 @@ def client(settings: Settings) -> NiFiClient:
     if settings.nifi_url:  # a NiFi we did not start: log in with the given credentials if any
         token = None
         if settings.nifi_username:
-            response = requests.post(
-                f"{settings.nifi_url}/nifi-api/access/token",
-                verify=settings.nifi_tls_verify,
-                data={"username": settings.nifi_username, "password": settings.nifi_password},
-                timeout=30,
+            token = access_token(
+                settings.nifi_url, settings.nifi_username, settings.nifi_password, verify=settings.nifi_tls_verify
             )
-            response.raise_for_status()
-            token = response.text.strip()
         return NiFiClient(settings.nifi_url, verify=settings.nifi_tls_verify, token=token)
     base = nifi_instance.base_url(settings)
     token = nifi_security.login(base, settings) if settings.profile == "secure" else None
@@ -83,7 +77,7 @@ def client(settings: Settings) -> NiFiClient:
 
 def deploy(settings: Settings, *, replace: bool = True, path: Path = FLOW_FILE) -> str:
     """Put the file's flow into NiFi (upload, or replace when present and `replace`); return group id."""
-    return flow_groups.deploy(
+    return groups.deploy(
         client(settings), read_flow(path), GROUP_NAME, PARAMETER_CONTEXT, parameter_values(settings), replace=replace
     )
 
@@ -151,8 +145,8 @@ def export(settings: Settings, path: Path = FLOW_FILE) -> Path:
         raise SystemExit(f"no process group named {GROUP_NAME!r} in NiFi at {nifi.api}")
     snapshot = normalize(nifi.download_group(group["id"]))
     if path.exists():
-        snapshot = flow_groups.with_group_identifier(snapshot, read_flow(path)["flowContents"]["identifier"])
-    path.write_text(flow_groups.dumps(snapshot))
+        snapshot = flow_file.with_group_identifier(snapshot, read_flow(path)["flowContents"]["identifier"])
+    path.write_text(flow_file.dumps(snapshot))
     return path
 
 

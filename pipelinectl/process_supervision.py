@@ -1,8 +1,9 @@
-"""Background services scripts/run starts: pid files, "is it really still our process", stopping.
+"""Background processes scripts/run starts: pid files, "is it really still our process", stopping.
 
-One place for what NiFi, Prometheus, the Pushgateway, the model server and the token refresher
-all need. A pid only counts while the process lives, is not a zombie, and is the program we started
-(a recycled pid is not ours).
+One place for what NiFi and the services of pipelinectl.services (Prometheus, the Pushgateway, the
+model server, the token refresher) all need; their pid files are `state/run/<name>.pid`. A pid
+only counts while the process lives, is not a zombie, and is the program we started (a recycled
+pid is not ours).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pipelinectl.atomic_file import write_atomically
 from pipelinectl.settings import Settings
 
 
@@ -40,22 +42,6 @@ def process_alive(pid: int, *, comm: str | None = None, cmdline_marker: str | No
     if cmdline_marker is not None and cmdline:
         return cmdline_marker.encode() in cmdline
     return True
-
-
-def running_pid(path: Path, **identity: str) -> int | None:
-    """The pid in `path` if that process is alive and matches `identity` (see process_alive)."""
-    try:
-        pid = int(path.read_text(encoding="utf-8").strip())
-    except (OSError, ValueError):
-        return None
-    return pid if process_alive(pid, **identity) else None
-
-
-def write_pid_file(path: Path, pid: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(f"{pid}\n", encoding="utf-8")
-    tmp.replace(path)
 
 
 def terminate(pid: int, alive: Callable[[], bool], *, timeout: float, group: bool = False) -> None:
@@ -104,15 +90,20 @@ def _reap(pid: int) -> None:
         pass
 
 
-# Settings-based shortcuts for services whose pid file lives in state/run/<name>.pid.
+# The pid file of a named process of one data dir: state/run/<name>.pid.
 
 
-def read_pid(settings: Settings, name: str, **identity: str) -> int | None:
-    return running_pid(pid_path(settings, name), **identity)
+def read_pid(settings: Settings, name: str, **identity: str | None) -> int | None:
+    """The pid of `name` if that process is alive and matches `identity` (see process_alive)."""
+    try:
+        pid = int(pid_path(settings, name).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    return pid if process_alive(pid, **identity) else None
 
 
 def write_pid(settings: Settings, name: str, pid: int) -> None:
-    write_pid_file(pid_path(settings, name), pid)
+    write_atomically(pid_path(settings, name), f"{pid}\n")
 
 
 def remove_pid(settings: Settings, name: str) -> None:

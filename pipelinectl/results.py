@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from audio_pipeline.database import DatabaseError, default_sqlite_path, open_database, redact
 from audio_pipeline.results_store import SOURCES, STATUSES, Result, ResultsStore
 
-from pipelinectl import settings as settings_module
+from pipelinectl.settings import load
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
     args = parser.parse_args(argv)
 
-    settings = settings_module.load()
+    settings = load()
     url = settings.results_database_url
     if not url:
         path = default_sqlite_path(settings.data_dir)

@@ -6,23 +6,18 @@ Idempotent: with everything already up it deploys nothing, restarts nothing, and
 from __future__ import annotations
 
 import dataclasses
-import os
-import subprocess
 import sys
 import time
 
 import requests
 
-from pipelinectl import flow, setup
+from pipelinectl import flow, services, setup
 from pipelinectl.nifi import instance as nifi_instance
 from pipelinectl.nifi import security as nifi_security
-from pipelinectl.process_supervision import read_pid, write_pid
-from pipelinectl.services import model_server, prometheus
+from pipelinectl.services import model_server
+from pipelinectl.services.supervisor import Service
 from pipelinectl.settings import Settings, load
 
-TOKEN_REFRESHER = "nifi-token-refresher"
-REFRESHER_IDENTITY = {"cmdline_marker": "nifi-token"}
-TOKEN_REFRESH_SECONDS = 3600  # NiFi tokens of our single-user login last 8 h
 DEPLOY_ATTEMPTS = 3
 RESTART_STOP_TIMEOUT_S = 30.0  # a NiFi stuck in start-up may not finish its shutdown hook
 
@@ -55,38 +50,6 @@ def entry_points(settings: Settings) -> list[tuple[str, str]]:
     ]
 
 
-def start_token_refresher(settings: Settings) -> None:
-    """Secure profile: keep a fresh NiFi bearer token in the file Prometheus scrapes NiFi with."""
-    if read_pid(settings, TOKEN_REFRESHER, **REFRESHER_IDENTITY) is not None:
-        return
-    creds = nifi_security.ensure_credentials(settings)
-    out = prometheus.nifi_token_file(settings)
-    out.write_text(nifi_security.login(nifi_instance.base_url(settings), settings) + "\n")
-    env = dict(
-        os.environ,
-        NIFI_USERNAME=creds.username,
-        NIFI_PASSWORD=creds.password,
-        SSL_CERT_FILE=str(nifi_security.tls_paths(settings)[0]),
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "pipelinectl.services.prometheus",
-        "nifi-token",
-        "--url",
-        nifi_instance.base_url(settings),
-        "--out",
-        str(out),
-        "--every",
-        str(TOKEN_REFRESH_SECONDS),
-    ]
-    with open(settings.logs_dir / f"{TOKEN_REFRESHER}.log", "ab") as log:
-        process = subprocess.Popen(
-            command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    write_pid(settings, TOKEN_REFRESHER, process.pid)
-
-
 def deploy(settings: Settings, attempts: int = DEPLOY_ATTEMPTS) -> str:
     """Deploy the flow; if NiFi never answers, keep a thread dump, restart NiFi and deploy again.
 
@@ -113,14 +76,24 @@ def deploy(settings: Settings, attempts: int = DEPLOY_ATTEMPTS) -> str:
     return flow.deploy(settings, replace=replace)
 
 
+def _start(service: Service, timings: dict[str, float]) -> None:
+    started = time.monotonic()
+    service.start()
+    timings[f"{service.name}_up"] = time.monotonic() - started
+
+
 def bring_up(settings: Settings) -> dict[str, float]:
-    """Start whatever is not running; return timings (seconds) of the steps that ran."""
+    """Start whatever is not running; return timings (seconds) of the steps that ran.
+
+    The model server comes first (ClassifyAudio holds files until it answers), then NiFi and the
+    flow, then the services marked `after_flow` (the metrics stack, the secure profile's token refresher).
+    """
     timings: dict[str, float] = {}
     timings["setup"] = setup.setup(settings)
-    started = time.monotonic()
-    if not model_server.is_running(settings):
-        model_server.start(settings)  # the TF Serving stand-in; ClassifyAudio holds files until it answers
-    timings["model_server_up"] = time.monotonic() - started
+    background = services.for_settings(settings)
+    for service in background:
+        if not service.after_flow:
+            _start(service, timings)
     started = time.monotonic()
     if not nifi_instance.is_running(settings):
         nifi_instance.start(settings)
@@ -132,9 +105,9 @@ def bring_up(settings: Settings) -> dict[str, float]:
         group_id = deploy(settings)
         flow.start(settings, group_id)
     timings["flow_running"] = time.monotonic() - started
-    prometheus.start_all(settings)
-    if settings.profile == "secure":
-        start_token_refresher(settings)
+    for service in background:
+        if service.after_flow:
+            _start(service, timings)
     return timings
 
 

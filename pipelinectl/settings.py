@@ -1,31 +1,127 @@
-"""Every environment variable the pipeline reads, with its default: the one place for configuration."""
+"""Every environment variable the project reads, with its default and meaning: the one place for
+configuration.
+
+The control plane reads its variables through `load()`. The others are read by name where
+pipelinectl is not importable (NiFi's Python processors, the training scripts, the test helpers,
+TensorFlow), and are declared here too; a unit test fails on any variable read anywhere in the
+repository that is not declared. `python -m pipelinectl.settings` prints them as a Markdown table.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-DEFAULTS: dict[str, str] = {
-    "PIPELINE_DATA_DIR": str(REPO_ROOT / "var"),
-    "NIFI_PROFILE": "dev",  # dev: HTTP on 127.0.0.1, no login; secure: HTTPS with login
-    "NIFI_HTTP_PORT": "8080",
-    "INGEST_HTTP_PORT": "9099",
-    "SERVING_GRPC_PORT": "8500",
-    "SERVING_REST_PORT": "8501",
-    "PROMETHEUS_PORT": "9090",
-    "PUSHGATEWAY_PORT": "9091",
-    "NIFI_HEAP": "2g",  # an hour-long file's analysis form (115 MB) crosses py4j as base64 text
-    "RESULTS_DATABASE_URL": "",  # empty: SQLite in the data dir; postgresql://... to use PostgreSQL
-    "SERVING_HOST": "127.0.0.1",  # where ClassifyAudio finds the model server's gRPC port
-    # `scripts/flow` against a NiFi that scripts/run did not start (e.g. the compose deployer):
-    "NIFI_URL": "",  # empty: this data dir's own instance
-    "NIFI_USERNAME": "",
-    "NIFI_PASSWORD": "",
-    "NIFI_TLS_VERIFY": "true",  # false only for a self-signed NiFi on a private network
-}
+# Who reads a variable.
+CONTROL_PLANE = "pipelinectl"
+PROCESSORS = "processors"  # NiFi's Python processes (audio_pipeline), from NiFi's environment
+TRAINING = "training"  # serving/training
+TESTS = "tests"
+TENSORFLOW = "TensorFlow"
+OPENSSL = "OpenSSL"
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str  # an unset or empty variable means this (for those read elsewhere: how it is found)
+    meaning: str
+    read_by: tuple[str, ...] = (CONTROL_PLANE,)
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable(
+        "PIPELINE_DATA_DIR",
+        str(REPO_ROOT / "var"),
+        "inbox/, results/, quarantine/, references/, catalog/, and the runtime state/ (secrets, pid files in "
+        "state/run/, SQLite database, service data), logs/, nifi/ (the instance's conf, repositories, work dirs)",
+        (CONTROL_PLANE, PROCESSORS),
+    ),
+    Variable("NIFI_PROFILE", "dev", "dev: HTTP bound to 127.0.0.1, no login; secure: HTTPS with a single-user login"),
+    Variable("NIFI_HTTP_PORT", "8080", "NiFi UI and REST API (HTTPS in the secure profile)"),
+    Variable("INGEST_HTTP_PORT", "9099", "ListenHTTP ingest endpoint"),
+    Variable("SERVING_GRPC_PORT", "8500", "model server gRPC (TF Serving API)"),
+    Variable("SERVING_REST_PORT", "8501", "model server REST status and /monitoring/prometheus/metrics"),
+    Variable("SERVING_HOST", "127.0.0.1", "where ClassifyAudio finds the model server's gRPC port"),
+    Variable("PROMETHEUS_PORT", "9090", "Prometheus"),
+    Variable(
+        "PUSHGATEWAY_PORT",
+        "9091",
+        "Prometheus Pushgateway (the processors push to it on 127.0.0.1 unless PUSHGATEWAY_URL is set)",
+        (CONTROL_PLANE, PROCESSORS),
+    ),
+    Variable(
+        "RESULTS_DATABASE_URL",
+        "",
+        "empty: SQLite in state/pipeline.db; postgresql://user:pass@host/db keeps the results table and the "
+        "fingerprint index in PostgreSQL",
+    ),
+    Variable(
+        "NIFI_HEAP",
+        "2g",
+        "NiFi JVM heap (an hour-long file's 115 MB analysis form crosses py4j as text, several copies at once)",
+    ),
+    # ./scripts/flow and the token refresher against a NiFi that scripts/run did not start (compose):
+    Variable("NIFI_URL", "", "empty: this data dir's own instance; else the NiFi ./scripts/flow deploys to"),
+    Variable("NIFI_USERNAME", "", "login for NIFI_URL (and for the bearer-token refresher)"),
+    Variable("NIFI_PASSWORD", "", "password for NIFI_URL (and for the bearer-token refresher)"),
+    Variable("NIFI_TLS_VERIFY", "true", "false only for a self-signed NiFi at NIFI_URL on a private network"),
+    # Read by NiFi's Python processes (audio_pipeline/metrics.py):
+    Variable(
+        "PUSHGATEWAY_URL",
+        "http://127.0.0.1:$PUSHGATEWAY_PORT",
+        "where the processors push their metrics; off: not at all",
+        (PROCESSORS,),
+    ),
+    Variable(
+        "METRICS_STATE_DIR",
+        "$PIPELINE_DATA_DIR/state/metrics",
+        "the processors' metric slots, kept across restarts (docs/metrics.md §3)",
+        (PROCESSORS,),
+    ),
+    Variable("METRICS_PUSH_INTERVAL_SECONDS", "2", "how often each processor process pushes", (PROCESSORS,)),
+    Variable("METRICS_INSTANCE", "the host name", "the `instance` label of the pushed metrics", (PROCESSORS,)),
+    Variable(
+        "METRICS_COMPONENT",
+        "python",
+        "the worker slot's name when a process does not give one (processors name theirs)",
+        (PROCESSORS,),
+    ),
+    Variable(
+        "EVAL_RESERVED_FILE",
+        "../shared/eval-reserved.txt",
+        "Debian packages whose recordings training must never use (added to the built-in list)",
+        (TRAINING,),
+    ),
+    Variable(
+        "PG_BIN",
+        "Debian's newest /usr/lib/postgresql/<version>/bin, else PATH",
+        "the PostgreSQL programs the tests run their own server with",
+        (TESTS,),
+    ),
+    Variable(
+        "TF_CPP_MIN_LOG_LEVEL",
+        "2 (set for the model server and training unless given)",
+        "TensorFlow's C++ log level",
+        (TENSORFLOW,),
+    ),
+    Variable(
+        "SSL_CERT_FILE",
+        "the system's CA certificates",
+        "what pipelinectl.nifi.bearer_token checks NiFi's certificate against (the secure profile's token "
+        "refresher gets state/tls/nifi.crt)",
+        (OPENSSL,),
+    ),
+)
+
+DEFAULTS: dict[str, str] = {v.name: v.default for v in VARIABLES if CONTROL_PLANE in v.read_by}
+# Passed on to NiFi's Python processes when set (the control plane does not use them itself).
+PROCESSOR_ONLY = tuple(v.name for v in VARIABLES if v.read_by == (PROCESSORS,))
 
 
 @dataclass(frozen=True)
@@ -45,6 +141,7 @@ class Settings:
     nifi_username: str
     nifi_password: str
     nifi_tls_verify: bool
+    processor_environment: Mapping[str, str] = field(default_factory=dict, hash=False)  # PROCESSOR_ONLY, if set
 
     # Folders users and the flow share.
     @property
@@ -86,8 +183,10 @@ class Settings:
         return f"{self.serving_host}:{self.serving_grpc_port}"
 
     def as_environment(self) -> dict[str, str]:
-        """The settings as environment variables, for the processes we start (NiFi and its Python workers)."""
+        """The settings as environment variables, for the processes we start: NiFi, and through it its
+        Python processes (which read PIPELINE_DATA_DIR, PUSHGATEWAY_PORT and PROCESSOR_ONLY by name)."""
         return {
+            **self.processor_environment,
             "PIPELINE_DATA_DIR": str(self.data_dir),
             "NIFI_PROFILE": self.profile,
             "NIFI_HTTP_PORT": str(self.nifi_http_port),
@@ -133,4 +232,20 @@ def load(env: dict[str, str] | None = None) -> Settings:
         nifi_username=get("NIFI_USERNAME"),
         nifi_password=get("NIFI_PASSWORD"),
         nifi_tls_verify=get("NIFI_TLS_VERIFY").lower() not in ("false", "0", "no"),
+        processor_environment={name: source[name] for name in PROCESSOR_ONLY if source.get(name, "") != ""},
     )
+
+
+def markdown_table() -> str:
+    """The variables as the README's configuration table."""
+    rows = ["| variable | default | read by | meaning |", "|---|---|---|---|"]
+    for v in VARIABLES:
+        default = f"`{v.default}`" if v.default and " " not in v.default else v.default or "empty"
+        if v.default.startswith(str(REPO_ROOT)):
+            default = f"`{Path(v.default).relative_to(REPO_ROOT)}/` in the repo"
+        rows.append(f"| `{v.name}` | {default} | {', '.join(v.read_by)} | {v.meaning} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown_table())

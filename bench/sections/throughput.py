@@ -15,7 +15,7 @@ from bench.plan import Plan
 from bench.progress import log
 from bench.steps import fresh_database_url
 from pipelinectl import flow
-from pipelinectl.nifi import flow_groups
+from pipelinectl.nifi import groups
 from pipelinectl.ports import free_port
 
 WAYS = ("NiFi", "plain Python", "ExecuteStreamCommand")
@@ -27,7 +27,7 @@ def python_processors_used(instance: Instance) -> list[str]:
     such a processor runs itself (a property named "... Worker Processes", e.g. ScoreSpeechQuality's
     PESQ pool), so that the baseline gets as many processes as the flow uses."""
     used = []
-    for processor in flow_groups.python_processors(flow.client(instance.settings), instance.group_id):
+    for processor in groups.python_processors(flow.client(instance.settings), instance.group_id):
         snapshot = (processor.get("status") or {}).get("aggregateSnapshot") or {}
         if (snapshot.get("flowFilesIn") or 0) > 0 or (snapshot.get("taskCount") or 0) > 0:
             name = processor["component"]["name"]
@@ -58,7 +58,7 @@ def run(
     values = execute_stream_command.parameter_values(
         esc_port, esc_results, settings.references_dir, fresh_database_url(bench_dir / "esc.db")
     )
-    esc_group = flow_groups.deploy(
+    esc_group = groups.deploy(
         nifi,
         flow.read_flow(execute_stream_command.FLOW_FILE),
         execute_stream_command.GROUP_NAME,
@@ -92,8 +92,8 @@ def run(
                 report["python_processors_used"] = python_processors_used(instance)
                 workers = workers or len(report["python_processors_used"]) or len(report["python_processors"]) or 1
                 report["workers"] = workers
-                runner = flow_groups.processor_named(nifi, esc_group, execute_stream_command.RUN_PROCESSOR)
-                flow_groups.set_concurrent_tasks(nifi, runner, workers)  # the ESC group is stopped until its turn
+                runner = groups.processor_named(nifi, esc_group, execute_stream_command.RUN_PROCESSOR)
+                groups.set_concurrent_tasks(nifi, runner, workers)  # the ESC group is stopped until its turn
             log(f"  {by_way['NiFi'].audio_s_per_s:.1f} audio s/s; plain-Python baseline, {workers} processes")
             by_way["plain Python"] = baseline.run(
                 clips,
@@ -121,11 +121,11 @@ def run(
                 f"{runid}-esc-{clip_set.name}-",
             )
             log(f"  {by_way['ExecuteStreamCommand'].audio_s_per_s:.1f} audio s/s")
-            flow_groups.stop(nifi, esc_group)
+            groups.stop(nifi, esc_group)
             results[clip_set.name] = by_way
     finally:
-        flow_groups.remove(nifi, esc_group)
-        flow_groups.remove_parameter_context(nifi, execute_stream_command.PARAMETER_CONTEXT)
+        groups.remove(nifi, esc_group)
+        groups.remove_parameter_context(nifi, execute_stream_command.PARAMETER_CONTEXT)
         log("ExecuteStreamCommand group removed")
     report["throughput"] = {name: {way: t.to_dict() for way, t in ways.items()} for name, ways in results.items()}
     report |= figures(results)

@@ -1,6 +1,6 @@
 """One NiFi instance per data dir: render its conf/, start its JVM, wait for it, stop it.
 
-The assembly (nifi_assembly.py) is shared and read-only; each instance gets its own home in
+The assembly (nifi/assembly.py) is shared and read-only; each instance gets its own home in
 $PIPELINE_DATA_DIR/nifi with conf/, repositories, state, work/ and logs, so two instances with
 different data dirs and ports run side by side. We launch NiFi's main class directly, doing
 what NiFi's bootstrap would (class path lib/*.jar + conf, log dir, properties file, management

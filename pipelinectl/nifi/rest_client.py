@@ -13,6 +13,18 @@ CLIENT_ID = str(uuid.uuid4())
 UNAVAILABLE_RETRY_S = 60.0  # how long a 503 (or, for GET, a refused connection) is retried
 
 
+def access_token(base_url: str, username: str, password: str, *, verify: bool | str = True) -> str:
+    """Log in (`POST /nifi-api/access/token`) and return the bearer token for the REST API."""
+    response = requests.post(
+        f"{base_url.rstrip('/')}/nifi-api/access/token",
+        verify=verify,
+        data={"username": username, "password": password},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return response.text.strip()
+
+
 class NiFiApiError(RuntimeError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import requests
-
+from pipelinectl.nifi.rest_client import access_token
 from pipelinectl.settings import Settings
 
 PBKDF2_ITERATIONS = 210_000
@@ -155,14 +154,6 @@ def render_security_conf(settings: Settings, conf: Path) -> None:
 
 
 def login(base_url: str, settings: Settings) -> str:
-    """A bearer token for the REST API (valid 8 h)."""
+    """A bearer token for the REST API (valid 8 h), checking NiFi against our certificate."""
     creds = ensure_credentials(settings)
-    cert, _ = tls_paths(settings)
-    response = requests.post(
-        f"{base_url}/nifi-api/access/token",
-        verify=str(cert),
-        timeout=30,
-        data={"username": creds.username, "password": creds.password},
-    )
-    response.raise_for_status()
-    return response.text.strip()
+    return access_token(base_url, creds.username, creds.password, verify=str(tls_paths(settings)[0]))

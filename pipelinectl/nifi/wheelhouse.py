@@ -1,6 +1,6 @@
 """A local wheelhouse of the processors' pinned libraries, so NiFi's per-processor pip installs
 are offline, pinned and fast: NiFi runs `pip install --target` for each Python processor type on
-first use, and pip reads PIP_* variables from NiFi's environment (see nifi_instance._environment).
+first use, and pip reads PIP_* variables from NiFi's environment (see nifi/instance.py, _environment).
 """
 
 from __future__ import annotations

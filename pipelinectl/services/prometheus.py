@@ -1,116 +1,48 @@
-"""Local Prometheus and Pushgateway: render the config, start, stop, query; NiFi token helper.
+"""The local Prometheus and Pushgateway as services, and Prometheus's rendered config.
 
 Uses the Debian binaries (`/usr/bin/prometheus`, `/usr/bin/prometheus-pushgateway`), bound to
-127.0.0.1 on the ports from `pipelinectl.settings`. Each service has a pid file under
-`settings.state_dir`, its data under `settings.state_dir/<service>/` and a log file under
-`settings.logs_dir`. `panel_queries()` returns every Grafana panel query of the committed
-dashboards with the Grafana variables substituted, ready for `query()`.
+127.0.0.1 on the ports from `pipelinectl.settings`, each with its data under
+`settings.state_dir/<service>/` (pid file and log as every service of pipelinectl.services). The
+config is rendered from prometheus/prometheus.yml.tmpl; in the secure profile Prometheus scrapes
+NiFi over HTTPS with the bearer token the token refresher keeps fresh (services/nifi_token.py).
 
-CLI: `python -m pipelinectl.services.prometheus {start,stop,status,render-config,nifi-token}`.
+    python -m pipelinectl.services.prometheus render-config   print the config rendered for the settings
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import os
-import re
-import ssl
 import string
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from pipelinectl import process_supervision
-from pipelinectl import settings as settings_mod
-from pipelinectl.ports import free_port
-from pipelinectl.settings import REPO_ROOT, Settings
+from pipelinectl.atomic_file import write_atomically
+from pipelinectl.nifi import security as nifi_security
+from pipelinectl.services.supervisor import Service, answers_http
+from pipelinectl.settings import REPO_ROOT, Settings, load
 
 PROMETHEUS_DIR = REPO_ROOT / "prometheus"
 CONFIG_TEMPLATE = PROMETHEUS_DIR / "prometheus.yml.tmpl"
 RULES_DIR = PROMETHEUS_DIR / "rules"
-DASHBOARDS_DIR = REPO_ROOT / "grafana" / "dashboards"
 
 PROMETHEUS_BIN = "/usr/bin/prometheus"
 PUSHGATEWAY_BIN = "/usr/bin/prometheus-pushgateway"
 PROMTOOL_BIN = "/usr/bin/promtool"
 
-SERVICES = ("pushgateway", "prometheus")  # start order
-
-# Gauge names of NiFi 2.3.0's NiFiMetricsRegistry and JvmMetricsRegistry (nifi-web-api,
-# org.apache.nifi.prometheusutil), served at /nifi-api/flow/metrics/prometheus; 2.11.0 (the
-# compose image) keeps all of them and adds nifi_jvm_*_committed, nifi_jvm_non_heap_used and
-# nifi_processing_performance_*. Tests check every nifi_* name in the rules and dashboards.
-NIFI_METRIC_NAMES = frozenset(
-    """
-    nifi_amount_flowfiles_sent nifi_amount_flowfiles_transferred nifi_amount_flowfiles_received
-    nifi_amount_flowfiles_removed nifi_amount_bytes_sent nifi_total_bytes_sent nifi_amount_bytes_read
-    nifi_total_bytes_read nifi_total_bytes_written nifi_amount_bytes_written nifi_amount_bytes_received
-    nifi_total_bytes_received nifi_amount_bytes_transferred nifi_amount_threads_active
-    nifi_amount_threads_terminated nifi_size_content_output_total nifi_size_content_input_total
-    nifi_size_content_queued_total nifi_amount_items_output nifi_amount_items_input
-    nifi_amount_items_queued nifi_total_task_duration nifi_processor_counters
-    nifi_backpressure_bytes_threshold nifi_backpressure_object_threshold nifi_backpressure_enabled
-    nifi_percent_used_bytes nifi_percent_used_count nifi_transmitting nifi_active_remote_port_count
-    nifi_inactive_remote_port_count nifi_average_lineage_duration
-    nifi_flow_file_repo_total_space_bytes nifi_flow_file_repo_used_space_bytes
-    nifi_flow_file_repo_free_space_bytes nifi_content_repo_total_space_bytes
-    nifi_content_repo_used_space_bytes nifi_content_repo_free_space_bytes
-    nifi_provenance_repo_total_space_bytes nifi_provenance_repo_used_space_bytes
-    nifi_provenance_repo_free_space_bytes
-    nifi_jvm_heap_used nifi_jvm_heap_usage nifi_jvm_heap_non_usage nifi_jvm_thread_count
-    nifi_jvm_daemon_thread_count nifi_jvm_uptime nifi_jvm_file_descriptor_usage nifi_jvm_gc_runs
-    nifi_jvm_gc_time
-    """.split()
-)
-
-
-@dataclass(frozen=True)
-class ServicePaths:
-    """Where one service keeps its pid file, data and log."""
-
-    name: str
-    port: int
-    pid_file: Path
-    data_dir: Path
-    log_file: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-def paths(name: str, settings: Settings) -> ServicePaths:
-    """Pid file, data dir, log file and port of `name` ("prometheus" or "pushgateway")."""
-    if name == "prometheus":
-        port = settings.prometheus_port
-    elif name == "pushgateway":
-        port = settings.pushgateway_port
-    else:
-        raise ValueError(f"unknown service {name!r}; expected one of {SERVICES}")
-    return ServicePaths(
-        name=name,
-        port=port,
-        pid_file=settings.state_dir / f"{name}.pid",
-        data_dir=settings.state_dir / name,
-        log_file=settings.logs_dir / f"{name}.log",
-    )
-
 
 def prometheus_url(settings: Settings) -> str:
-    return paths("prometheus", settings).url
+    return f"http://127.0.0.1:{settings.prometheus_port}"
 
 
 def pushgateway_url(settings: Settings) -> str:
-    return paths("pushgateway", settings).url
+    return f"http://127.0.0.1:{settings.pushgateway_port}"
+
+
+def service_data_dir(settings: Settings, name: str) -> Path:
+    """Where the service `name` ("prometheus" or "pushgateway") keeps its data."""
+    return settings.state_dir / name
 
 
 # --- configuration -----------------------------------------------------------------------------
@@ -118,7 +50,7 @@ def pushgateway_url(settings: Settings) -> str:
 
 def nifi_token_file(settings: Settings) -> Path:
     """Bearer token file Prometheus reads when NiFi runs the secure (HTTPS) profile."""
-    return settings.state_dir / "prometheus" / "nifi.token"
+    return service_data_dir(settings, "prometheus") / "nifi.token"
 
 
 def render_config(
@@ -147,15 +79,15 @@ def render_config(
     document = yaml.safe_load(text)
     for job in document["scrape_configs"]:
         if job["job_name"] == "nifi":
-            # NiFi's generated certificate (it names 127.0.0.1); the token comes from `nifi-token`.
+            # NiFi's generated certificate (it names 127.0.0.1); the token refresher writes the token.
             job["authorization"] = {"type": "Bearer", "credentials_file": str(nifi_token_file(settings))}
-            job["tls_config"] = {"ca_file": str(settings.state_dir / "tls" / "nifi.crt")}
+            job["tls_config"] = {"ca_file": str(nifi_security.tls_paths(settings)[0])}
     header = "# Rendered by pipelinectl.services.prometheus for the secure NiFi profile.\n"
     return header + yaml.safe_dump(document, sort_keys=False)
 
 
 def config_path(settings: Settings) -> Path:
-    return paths("prometheus", settings).data_dir / "prometheus.yml"
+    return service_data_dir(settings, "prometheus") / "prometheus.yml"
 
 
 def write_config(settings: Settings, **render_options: str) -> Path:
@@ -167,7 +99,7 @@ def write_config(settings: Settings, **render_options: str) -> Path:
         if not token.exists():
             token.write_text("", encoding="utf-8")
             token.chmod(0o600)
-    _atomic_write(target, render_config(settings, **render_options))
+    write_atomically(target, render_config(settings, **render_options))
     return target
 
 
@@ -176,147 +108,62 @@ def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([PROMTOOL_BIN, *args], capture_output=True, text=True, check=False, timeout=120)
 
 
-# --- processes ---------------------------------------------------------------------------------
+# --- services ----------------------------------------------------------------------------------
 
 
-def _command(name: str, settings: Settings) -> list[str]:
-    service = paths(name, settings)
-    listen = f"--web.listen-address=127.0.0.1:{service.port}"
-    if name == "prometheus":
-        return [
+def pushgateway_service(settings: Settings) -> Service:
+    """The Pushgateway our processors push to; its persistence file keeps the groups over restarts."""
+    data = service_data_dir(settings, "pushgateway")
+    return Service(
+        name="pushgateway",
+        settings=settings,
+        command=[
+            PUSHGATEWAY_BIN,
+            f"--web.listen-address=127.0.0.1:{settings.pushgateway_port}",
+            f"--persistence.file={data / 'pushgateway.store'}",
+            "--persistence.interval=30s",
+        ],
+        comm=PUSHGATEWAY_BIN,
+        ready=answers_http(f"{pushgateway_url(settings)}/-/ready"),
+        cwd=data,
+        after_flow=True,
+        address=pushgateway_url(settings),
+    )
+
+
+def prometheus_service(settings: Settings, **render_options: str) -> Service:
+    """Prometheus with the config rendered for `settings` (`render_options` go to render_config); a
+    start that finds it running renders the config again and makes it reload."""
+    data = service_data_dir(settings, "prometheus")
+
+    def render_and_reload() -> None:
+        write_config(settings, **render_options)
+        reload(settings)
+
+    return Service(
+        name="prometheus",
+        settings=settings,
+        command=[
             PROMETHEUS_BIN,
             f"--config.file={config_path(settings)}",
-            f"--storage.tsdb.path={service.data_dir / 'data'}",
+            f"--storage.tsdb.path={data / 'data'}",
             "--storage.tsdb.retention.time=15d",
-            listen,
+            f"--web.listen-address=127.0.0.1:{settings.prometheus_port}",
             "--web.enable-lifecycle",  # POST /-/reload after re-rendering; loopback only
-        ]
-    return [
-        PUSHGATEWAY_BIN,
-        listen,
-        f"--persistence.file={service.data_dir / 'pushgateway.store'}",
-        "--persistence.interval=30s",
-    ]
+        ],
+        comm=PROMETHEUS_BIN,
+        ready=answers_http(f"{prometheus_url(settings)}/-/ready"),
+        cwd=data,
+        prepare=lambda: write_config(settings, **render_options),
+        reconfigure=render_and_reload,
+        after_flow=True,
+        address=prometheus_url(settings),
+    )
 
 
-def _binary(name: str) -> str:
-    return PROMETHEUS_BIN if name == "prometheus" else PUSHGATEWAY_BIN
-
-
-def pid_of(name: str, settings: Settings) -> int | None:
-    """Pid of the running service, or None (stale pid files do not count)."""
-    return process_supervision.running_pid(paths(name, settings).pid_file, comm=_binary(name))
-
-
-def is_running(name: str, settings: Settings) -> bool:
-    return pid_of(name, settings) is not None
-
-
-def is_ready(name: str, settings: Settings, timeout: float = 2.0) -> bool:
-    """True if the service answers 200 on `/-/ready`."""
-    try:
-        with urllib.request.urlopen(f"{paths(name, settings).url}/-/ready", timeout=timeout) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def wait_ready(name: str, settings: Settings, timeout: float = 30.0) -> None:
-    """Block until `/-/ready` answers 200; raise RuntimeError (with the log tail) otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if is_ready(name, settings, timeout=1.0):
-            return
-        if not is_running(name, settings):
-            break
-        time.sleep(0.1)
-    raise RuntimeError(f"{name} did not become ready within {timeout:g}s:\n{_log_tail(name, settings)}")
-
-
-def _log_tail(name: str, settings: Settings, lines: int = 20) -> str:
-    try:
-        return "\n".join(paths(name, settings).log_file.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return "(no log)"
-
-
-def start(name: str, settings: Settings, *, timeout: float = 30.0, **render_options: str) -> int:
-    """Start `name` in the background (idempotent), wait for readiness and return its pid.
-
-    For Prometheus the config is re-rendered first; `render_options` go to `render_config`.
-    """
-    service = paths(name, settings)
-    if name == "prometheus":
-        write_config(settings, **render_options)
-    existing = pid_of(name, settings)
-    if existing is not None:
-        if name == "prometheus":
-            reload(settings)
-        wait_ready(name, settings, timeout)
-        return existing
-    service.data_dir.mkdir(parents=True, exist_ok=True)
-    service.log_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(service.log_file, "ab") as log:
-        process = subprocess.Popen(
-            _command(name, settings),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=service.data_dir,
-            start_new_session=True,  # survives the caller; stopped through the pid file
-        )
-    process_supervision.write_pid_file(service.pid_file, process.pid)
-    try:
-        wait_ready(name, settings, timeout)
-    except RuntimeError:
-        stop(name, settings)
-        raise
-    return process.pid
-
-
-def stop(name: str, settings: Settings, *, timeout: float = 15.0) -> bool:
-    """Stop `name` (SIGTERM, then SIGKILL after `timeout`); True if a process was stopped."""
-    service = paths(name, settings)
-    pid = pid_of(name, settings)
-    if pid is None:
-        service.pid_file.unlink(missing_ok=True)
-        return False
-    process_supervision.terminate(pid, lambda: pid_of(name, settings) is not None, timeout=timeout)
-    service.pid_file.unlink(missing_ok=True)
-    return True
-
-
-def start_all(settings: Settings, *, timeout: float = 30.0, **render_options: str) -> None:
-    """Start the Pushgateway, then Prometheus."""
-    start("pushgateway", settings, timeout=timeout)
-    start("prometheus", settings, timeout=timeout, **render_options)
-
-
-def stop_all(settings: Settings) -> None:
-    for name in reversed(SERVICES):
-        stop(name, settings)
-
-
-@contextlib.contextmanager
-def temporary_stack(data_dir: Path, *, scrape_interval: str = "1s") -> Iterator[Settings]:
-    """Pushgateway + Prometheus on free ports with data under `data_dir`; stopped on exit.
-
-    Yields the `Settings` they run with (NiFi and model-server ports are free ports too, so
-    those targets are simply down). For tests: a 1 s scrape interval makes pushes visible fast.
-    """
-    env = {
-        "PIPELINE_DATA_DIR": str(data_dir),
-        "PROMETHEUS_PORT": str(free_port()),
-        "PUSHGATEWAY_PORT": str(free_port()),
-        "NIFI_HTTP_PORT": str(free_port()),
-        "SERVING_REST_PORT": str(free_port()),
-    }
-    settings = settings_mod.load(env)
-    try:
-        start_all(settings, scrape_interval=scrape_interval, evaluation_interval=scrape_interval)
-        yield settings
-    finally:
-        stop_all(settings)
+def services(settings: Settings, **render_options: str) -> list[Service]:
+    """The Pushgateway, then Prometheus (start order)."""
+    return [pushgateway_service(settings), prometheus_service(settings, **render_options)]
 
 
 def reload(settings: Settings) -> None:
@@ -326,218 +173,11 @@ def reload(settings: Settings) -> None:
         pass
 
 
-# --- queries -----------------------------------------------------------------------------------
-
-
-def query(settings_or_url: Settings | str, expr: str, *, timeout: float = 10.0) -> list[dict]:
-    """Instant query; returns the `result` list (raises RuntimeError on a Prometheus error)."""
-    base = settings_or_url if isinstance(settings_or_url, str) else prometheus_url(settings_or_url)
-    url = f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            payload = json.load(response)
-    except urllib.error.HTTPError as error:
-        payload = json.loads(error.read() or b"{}")
-    if payload.get("status") != "success":
-        raise RuntimeError(f"query failed: {expr}: {payload.get('error', payload)}")
-    result = payload["data"]["result"]
-    return result if isinstance(result, list) else [result]
-
-
-def wait_for_query(
-    settings_or_url: Settings | str,
-    expr: str,
-    predicate: Callable[[list[dict]], bool] = bool,
-    *,
-    timeout: float = 30.0,
-    interval: float = 0.25,
-) -> list[dict]:
-    """Poll an instant query until `predicate(result)` holds (default: non-empty); return it."""
-    deadline = time.monotonic() + timeout
-    result: list[dict] = []
-    while True:
-        result = query(settings_or_url, expr)
-        if predicate(result):
-            return result
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"no matching result for {expr!r} within {timeout:g}s; last: {result}")
-        time.sleep(interval)
-
-
-def targets_up(settings: Settings) -> dict[str, str]:
-    """Scrape job -> health ("up", "down", "unknown") of the active targets."""
-    with urllib.request.urlopen(f"{prometheus_url(settings)}/api/v1/targets", timeout=10) as response:
-        payload = json.load(response)
-    return {target["labels"]["job"]: target["health"] for target in payload["data"]["activeTargets"]}
-
-
-GRAFANA_VARIABLES = {
-    "$__rate_interval": None,  # filled from the `rate_interval` argument
-    "${__rate_interval}": None,
-    "$__interval": "1m",
-    "${__interval}": "1m",
-    "$__range": "1h",
-    "${__range}": "1h",
-}
-
-
-def substitute_grafana_variables(expr: str, rate_interval: str = "5m") -> str:
-    """Replace Grafana's built-in interval variables and template variables (`$name` -> `.*`).
-
-    Dashboard template variables are used only inside `=~"$name"` matchers, so `.*` selects all.
-    """
-    for variable, value in GRAFANA_VARIABLES.items():
-        expr = expr.replace(variable, rate_interval if value is None else value)
-    return re.sub(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", ".*", expr)
-
-
-def dashboard_files(dashboards_dir: Path = DASHBOARDS_DIR) -> list[Path]:
-    return sorted(dashboards_dir.glob("*.json"))
-
-
-def _panels(panels: Iterable[dict]) -> Iterable[dict]:
-    for panel in panels:
-        yield panel
-        yield from _panels(panel.get("panels") or [])
-
-
-def panel_queries(rate_interval: str = "5m", dashboards_dir: Path = DASHBOARDS_DIR) -> list[tuple[str, str]]:
-    """(panel title, PromQL) for every target of every committed dashboard, variables substituted.
-
-    Titles are prefixed with the dashboard title ("Audio pipeline / Throughput by source"); a
-    panel with several targets yields one entry per target.
-    """
-    result: list[tuple[str, str]] = []
-    for path in dashboard_files(dashboards_dir):
-        dashboard = json.loads(path.read_text(encoding="utf-8"))
-        for panel in _panels(dashboard.get("panels", [])):
-            for target in panel.get("targets") or []:
-                if target.get("expr"):
-                    title = f"{dashboard['title']} / {panel.get('title', '')}"
-                    result.append((title, substitute_grafana_variables(target["expr"], rate_interval)))
-    return result
-
-
-# --- NiFi bearer token (secure profile, compose) -----------------------------------------------
-
-
-def fetch_nifi_token(base_url: str, username: str, password: str, *, verify_tls: bool = True) -> str:
-    """Log in to NiFi (`POST /nifi-api/access/token`) and return the JWT."""
-    context = ssl.create_default_context()
-    if not verify_tls:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    body = urllib.parse.urlencode({"username": username, "password": password}).encode()
-    request = urllib.request.Request(
-        f"{base_url.rstrip('/')}/nifi-api/access/token",
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    with urllib.request.urlopen(request, timeout=30, context=context) as response:
-        return response.read().decode().strip()
-
-
-def refresh_nifi_token(
-    base_url: str,
-    username: str,
-    password: str,
-    out: Path,
-    *,
-    every: float = 0,
-    verify_tls: bool = True,
-    retry_seconds: float = 10,
-    owner: tuple[int, int] | None = None,
-) -> None:
-    """Write a fresh token to `out` (0600, optionally chowned); with `every` > 0 keep refreshing."""
-    while True:
-        try:
-            token = fetch_nifi_token(base_url, username, password, verify_tls=verify_tls)
-        except (urllib.error.URLError, OSError) as error:
-            if every <= 0:
-                raise
-            print(f"nifi-token: login failed ({error}); retrying in {retry_seconds:g}s", file=sys.stderr)
-            time.sleep(retry_seconds)
-            continue
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(out, token + "\n", mode=0o600, owner=owner)
-        print(f"nifi-token: wrote {out}", file=sys.stderr)
-        if every <= 0:
-            return
-        time.sleep(every)
-
-
-# --- helpers and CLI ---------------------------------------------------------------------------
-
-
-def _atomic_write(path: Path, text: str, mode: int = 0o644, owner: tuple[int, int] | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, mode)
-        if owner is not None:
-            os.chown(tmp, *owner)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pipelinectl.services.prometheus", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    for command in ("start", "stop", "status"):
-        sub = commands.add_parser(command, help=f"{command} Prometheus and the Pushgateway")
-        sub.add_argument("service", nargs="?", choices=SERVICES, help="only this service")
-    commands.add_parser("render-config", help="print the rendered Prometheus config")
-    token = commands.add_parser("nifi-token", help="log in to NiFi and write a bearer token file")
-    token.add_argument("--url", default=os.environ.get("NIFI_URL", "https://localhost:8443"))
-    token.add_argument("--out", type=Path, required=True)
-    token.add_argument("--every", type=float, default=0, help="refresh period in seconds (0: once)")
-    token.add_argument("--insecure", action="store_true", help="skip TLS verification (self-signed NiFi)")
-    token.add_argument("--chown", metavar="UID:GID", help="owner of the token file (the reader's uid)")
-    args = parser.parse_args(argv)
-
-    if args.command == "nifi-token":
-        username = os.environ.get("NIFI_USERNAME", "")
-        password = os.environ.get("NIFI_PASSWORD", "")
-        if not username or not password:
-            parser.error("set NIFI_USERNAME and NIFI_PASSWORD")
-        owner = tuple(int(part) for part in args.chown.split(":", 1)) if args.chown else None
-        refresh_nifi_token(
-            args.url,
-            username,
-            password,
-            args.out,
-            every=args.every,
-            verify_tls=not args.insecure,
-            owner=owner,  # type: ignore[arg-type]
-        )
-        return 0
-
-    settings = settings_mod.load()
-    if args.command == "render-config":
-        sys.stdout.write(render_config(settings))
-        return 0
-    selected = [args.service] if args.service else list(SERVICES)
-    if args.command == "start":
-        for name in selected:
-            pid = start(name, settings)
-            print(f"{name}: running (pid {pid}) on {paths(name, settings).url}")
-    elif args.command == "stop":
-        for name in reversed(selected):
-            print(f"{name}: {'stopped' if stop(name, settings) else 'not running'}")
-    else:
-        running = True
-        for name in selected:
-            pid = pid_of(name, settings)
-            ready = pid is not None and is_ready(name, settings)
-            running = running and ready
-            state = f"running (pid {pid}), {'ready' if ready else 'not ready'}" if pid else "stopped"
-            print(f"{name}: {state} on {paths(name, settings).url}")
-        return 0 if running else 3
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelinectl.services.prometheus")
+    parser.add_argument("command", choices=["render-config"], help="print the config rendered for the settings")
+    parser.parse_args(argv)
+    sys.stdout.write(render_config(load()))
     return 0
 
 

@@ -26,7 +26,7 @@ def test_files_are_classified_with_model_metadata(pipeline: Pipeline, audio) -> 
 
 
 def test_model_server_outage_delays_but_loses_nothing(pipeline: Pipeline, audio) -> None:
-    model_server.stop(pipeline.settings)
+    model_server.service(pipeline.settings).stop()
     try:
         names = [f"during-outage-{i}.wav" for i in range(3)]
         for i, name in enumerate(names):
@@ -36,7 +36,7 @@ def test_model_server_outage_delays_but_loses_nothing(pipeline: Pipeline, audio)
         ended = {a.get("filename") for _, a in pipeline.outcomes()}
         assert not ended & set(names), "nothing may finish (or fail) while the model server is down"
     finally:
-        model_server.start(pipeline.settings)
+        model_server.service(pipeline.settings).start()
     for name in names:
         kind, attrs = pipeline.wait_for(name, timeout=240)
         assert kind == "result" and attrs["audio.class"] == "tone"

@@ -15,7 +15,7 @@ from audio_pipeline.classification import ClientConfig, ServingClient
 from audio_pipeline.errors import ServingRequestError
 from support.pipeline_instance import Pipeline
 
-from pipelinectl.services import prometheus
+from pipelinectl import dashboard_queries, promql
 
 
 def _send_traffic(pipeline: Pipeline, audio) -> None:
@@ -48,7 +48,7 @@ def _send_traffic(pipeline: Pipeline, audio) -> None:
 
 def test_every_panel_query_returns_data(pipeline: Pipeline, audio) -> None:
     _send_traffic(pipeline, audio)
-    by_status = prometheus.wait_for_query(
+    by_status = promql.wait_for_query(
         pipeline.settings,
         'sum by (status) (audio_pipeline_files_total{source="http"})',
         lambda r: {s["metric"]["status"] for s in r if float(s["value"][1]) > 0} == {"ok", "quarantined"},
@@ -56,12 +56,12 @@ def test_every_panel_query_returns_data(pipeline: Pipeline, audio) -> None:
     )
     assert {s["metric"]["status"] for s in by_status} == {"ok", "quarantined"}  # the results table's words
 
-    queries = prometheus.panel_queries()
+    queries = dashboard_queries.panel_queries()
     assert len(queries) > 20
     deadline = time.monotonic() + 150  # pushes every 2 s, scrapes every 15 s, rate() needs two samples
     missing = list(queries)
     while missing and time.monotonic() < deadline:
-        missing = [(title, expr) for title, expr in missing if not prometheus.query(pipeline.settings, expr)]
+        missing = [(title, expr) for title, expr in missing if not promql.query(pipeline.settings, expr)]
         if missing:
             time.sleep(5)
     assert not missing, "panels without data:\n" + "\n".join(f"{t}: {e}" for t, e in missing)

@@ -26,7 +26,7 @@ def _queued(pipeline: Pipeline) -> int:
 
 def test_files_inside_nifi_survive_a_restart(pipeline: Pipeline, audio) -> None:
     names = [f"restart-{i}.wav" for i in range(4)]
-    model_server.stop(pipeline.settings)
+    model_server.service(pipeline.settings).stop()
     try:
         for i, name in enumerate(names):
             body = audio.tone(duration=1.0, freq=500.0 + 50 * i).read_bytes()

@@ -54,6 +54,15 @@ def test_wiring() -> None:
     assert "python -m pipelinectl.flow deploy" in " ".join(deployer["command"])
     assert deployer["depends_on"]["nifi"]["condition"] == "service_healthy"
     assert {"NIFI_URL", "NIFI_USERNAME", "NIFI_PASSWORD"} <= set(deployer["environment"])
+    assert "./:/repo:ro" in deployer["volumes"]
+    assert deployer["environment"]["PYTHONPATH"].split(":")[0] == "/repo"  # pipelinectl/ is at the repo root
+    token = services["nifi-token"]
+    assert "./pipelinectl:/app/pipelinectl:ro" in token["volumes"]
+    assert token["environment"]["PYTHONPATH"] == "/app"
+    assert token["command"][:3] == ["python", "-m", "pipelinectl.nifi.bearer_token"]
+    assert {"--out=/run/nifi-token/token", "--every=3600"} <= set(token["command"])
+    assert {"NIFI_USERNAME", "NIFI_PASSWORD"} <= set(token["environment"])
+    assert "nifi-token:/run/nifi-token:ro" in services["prometheus"]["volumes"]
     tfserving = " ".join(services["tfserving"]["command"])
     for flag in (
         "--model_config_file=/models/models.config",
@@ -96,8 +105,6 @@ def test_every_referenced_local_path_exists() -> None:
     for relative in (
         constraint,
         "requirements/dev.txt",
-        "pipelinectl/flow.py",
-        "pipelinectl/services/prometheus.py",
         "prometheus/rules",
         "grafana/provisioning/datasources/prometheus.yaml",
         "grafana/provisioning/dashboards/audio-pipeline.yaml",
@@ -106,3 +113,26 @@ def test_every_referenced_local_path_exists() -> None:
         if not (REPO / relative).exists():
             missing.append(relative)
     assert not missing, f"missing: {missing}"
+
+
+def test_python_modules_the_containers_run_are_mounted_on_their_path() -> None:
+    """`python -m X` in a container finds X through a bind mount on its PYTHONPATH or working dir."""
+    services = raw()["services"]
+    by_service: dict[str, list[tuple[str, str]]] = {}
+    for service, source, target in mounts():
+        by_service.setdefault(service, []).append((source, target))
+    checked = []
+    for name, service in services.items():
+        command = " ".join(service.get("command") or [])
+        for module in re.findall(r"python -m ([\w.]+)", command):
+            roots = [*service.get("environment", {}).get("PYTHONPATH", "").split(":"), service.get("working_dir", "")]
+            files = [f"{root.rstrip('/')}/{module.replace('.', '/')}.py" for root in roots if root]
+            found = [
+                REPO / source / file.removeprefix(target.rstrip("/") + "/")
+                for file in files
+                for source, target in by_service.get(name, [])
+                if file.startswith(target.rstrip("/") + "/")
+            ]
+            assert any(path.is_file() for path in found), (name, module, found)
+            checked.append((name, module))
+    assert {("flow-deployer", "pipelinectl.flow"), ("nifi-token", "pipelinectl.nifi.bearer_token")} <= set(checked)

@@ -21,7 +21,9 @@ import pytest
 from audio_pipeline import attributes as attr
 from audio_pipeline import metrics
 from support.metrics_samples import worker_process_env
+from support.monitoring_stack import temporary_stack
 
+from pipelinectl import promql
 from pipelinectl import settings as settings_mod
 from pipelinectl.services import prometheus as prom
 from pipelinectl.settings import Settings
@@ -34,7 +36,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    with prom.temporary_stack(tmp_path_factory.mktemp("monitoring")) as settings:
+    with temporary_stack(tmp_path_factory.mktemp("monitoring")) as settings:
         yield settings
 
 
@@ -51,7 +53,7 @@ def sink_for(settings: Settings, state_dir: Path | None, component: str, instanc
 def total(settings: Settings, instance: str, expected: float) -> list[dict]:
     """Wait until Prometheus sees `expected` files in total for `instance`, summed over workers."""
     expr = f'sum(audio_pipeline_files_total{{job="audio_pipeline", instance="{instance}"}})'
-    return prom.wait_for_query(settings, expr, lambda r: bool(r) and float(r[0]["value"][1]) == expected)
+    return promql.wait_for_query(settings, expr, lambda r: bool(r) and float(r[0]["value"][1]) == expected)
 
 
 def record(sink: metrics.MetricsSink, count: int, source: str = "folder") -> None:
@@ -66,12 +68,12 @@ def test_workers_push_separate_groups_summed_by_promql(stack: Settings, tmp_path
     record(b, 4, source="http")
     assert a.flush() and b.flush()
     total(stack, "sum-test", 7)
-    by_worker = prom.query(stack, 'sum by (worker) (audio_pipeline_files_total{instance="sum-test"})')
+    by_worker = promql.query(stack, 'sum by (worker) (audio_pipeline_files_total{instance="sum-test"})')
     assert {r["metric"]["worker"]: float(r["value"][1]) for r in by_worker} == {
         "StoreResult-0": 3,
         "StoreResult-1": 4,
     }
-    up = prom.query(stack, 'up{job="pushgateway"}')
+    up = promql.query(stack, 'up{job="pushgateway"}')
     assert up and up[0]["value"][1] == "1"
     a.close()
     b.close()
@@ -88,9 +90,9 @@ def test_restart_continues_counters_without_reset_or_double_count(stack: Setting
     record(second, 2)
     assert second.flush()
     total(stack, "restart-test", 7)
-    resets = prom.query(stack, 'resets(audio_pipeline_files_total{instance="restart-test"}[5m])')
+    resets = promql.query(stack, 'resets(audio_pipeline_files_total{instance="restart-test"}[5m])')
     assert resets and all(float(r["value"][1]) == 0 for r in resets)
-    starts = prom.query(
+    starts = promql.query(
         stack, 'sum by (previous_shutdown) (audio_pipeline_worker_starts_total{instance="restart-test"})'
     )
     assert {r["metric"]["previous_shutdown"]: float(r["value"][1]) for r in starts} == {
@@ -134,13 +136,13 @@ def test_sigkilled_worker_keeps_saved_counts_and_reports_the_loss(stack: Setting
     record(successor, 1)
     assert successor.flush()
     total(stack, "crash-test", 7)
-    lost = prom.wait_for_query(
+    lost = promql.wait_for_query(
         stack,
         'sum(audio_pipeline_worker_starts_total{instance="crash-test", previous_shutdown="unclean"})',
         lambda r: bool(r) and float(r[0]["value"][1]) == 1,
     )
     assert lost
-    resets = prom.query(stack, 'resets(audio_pipeline_files_total{instance="crash-test"}[5m])')
+    resets = promql.query(stack, 'resets(audio_pipeline_files_total{instance="crash-test"}[5m])')
     assert resets and all(float(r["value"][1]) == 0 for r in resets)
     successor.close()
 
@@ -151,14 +153,15 @@ def test_pushgateway_outage_loses_nothing(stack: Settings, tmp_path: Path) -> No
     assert sink.flush()
     total(stack, "outage-test", 2)
 
-    assert prom.stop("pushgateway", stack) is True
-    assert not prom.is_running("pushgateway", stack)
-    assert prom.stop("pushgateway", stack) is False
+    pushgateway = prom.pushgateway_service(stack)
+    assert pushgateway.stop() is True
+    assert not pushgateway.is_running()
+    assert pushgateway.stop() is False
     record(sink, 3)
     assert sink.flush() is False
     assert sink.push_failures == 1 and sink.last_push_error
 
-    prom.start("pushgateway", stack)  # its persistence file restores the groups
+    pushgateway.start()  # its persistence file restores the groups
     with urllib.request.urlopen(f"{prom.pushgateway_url(stack)}/metrics", timeout=5) as response:
         assert b'instance="outage-test"' in response.read()
     assert sink.flush()
@@ -167,21 +170,22 @@ def test_pushgateway_outage_loses_nothing(stack: Settings, tmp_path: Path) -> No
 
 
 def test_lifecycle_helpers(stack: Settings, tmp_path: Path) -> None:
-    for name in prom.SERVICES:
-        assert prom.is_running(name, stack)
-        assert prom.is_ready(name, stack)
-        assert prom.paths(name, stack).pid_file.exists()
-        assert prom.paths(name, stack).log_file.exists()
-    pid = prom.pid_of("pushgateway", stack)
-    assert prom.start("pushgateway", stack) == pid  # idempotent
-    prom.wait_for_query(stack, 'up{job="pushgateway"} == 1')
-    assert prom.targets_up(stack)["pushgateway"] == "up"
+    for service in prom.services(stack):
+        assert service.is_running()
+        assert service.is_ready()
+        assert service.pid_file.exists()
+        assert service.log_file.exists()
+    pushgateway = prom.pushgateway_service(stack)
+    pid = pushgateway.pid()
+    assert pushgateway.start() == pid  # idempotent
+    promql.wait_for_query(stack, 'up{job="pushgateway"} == 1')
+    assert promql.targets_up(stack)["pushgateway"] == "up"
 
     # A stale pid file (a recycled pid of an unrelated process) does not count as running.
     idle = settings_mod.load({"PIPELINE_DATA_DIR": str(tmp_path)})
-    pid_file = prom.paths("prometheus", idle).pid_file
-    pid_file.parent.mkdir(parents=True)
-    pid_file.write_text(f"{os.getpid()}\n")
-    assert not prom.is_running("prometheus", idle)
-    assert prom.stop("prometheus", idle) is False
-    assert not pid_file.exists()
+    prometheus = prom.prometheus_service(idle)
+    prometheus.pid_file.parent.mkdir(parents=True)
+    prometheus.pid_file.write_text(f"{os.getpid()}\n")
+    assert not prometheus.is_running()
+    assert prometheus.stop() is False
+    assert not prometheus.pid_file.exists()

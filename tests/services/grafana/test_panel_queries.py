@@ -11,7 +11,9 @@ import promql_parser
 import pytest
 from audio_pipeline import attributes as attr
 from audio_pipeline import metrics
+from support.monitoring_stack import temporary_stack
 
+from pipelinectl import dashboard_queries, promql
 from pipelinectl.services import prometheus as prom
 from pipelinectl.settings import Settings
 
@@ -35,7 +37,7 @@ needs_prometheus = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    with prom.temporary_stack(tmp_path_factory.mktemp("grafana-monitoring")) as settings:
+    with temporary_stack(tmp_path_factory.mktemp("grafana-monitoring")) as settings:
         yield settings
 
 
@@ -82,15 +84,15 @@ def test_every_pipeline_panel_query_returns_data(stack: Settings, tmp_path: Path
     for round_, expected in ((0, 8), (1, 16)):
         synthetic_batch(sink, round_)
         assert sink.flush()
-        prom.wait_for_query(stack, files, lambda r, n=expected: bool(r) and float(r[0]["value"][1]) == n)
+        promql.wait_for_query(stack, files, lambda r, n=expected: bool(r) and float(r[0]["value"][1]) == n)
         time.sleep(1.5)  # one more scrape, so every rate() window holds two samples after the change
     sink.close()
 
     checked = []
-    for title, expr in prom.panel_queries(rate_interval="1m"):
+    for title, expr in dashboard_queries.panel_queries(rate_interval="1m"):
         if not pipeline_only(expr):
             continue
-        result = prom.query(stack, expr)
+        result = promql.query(stack, expr)
         values = [float(sample["value"][1]) for sample in result]
         assert values, f"{title}: no data for {expr}"
         assert any(value == value for value in values), f"{title}: only NaN for {expr}"  # NaN != NaN

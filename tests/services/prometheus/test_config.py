@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.monitoring_stack import fixed_port_settings, scrape_jobs
 
-from pipelinectl import settings as settings_mod
 from pipelinectl.services import prometheus as prom
 from pipelinectl.settings import REPO_ROOT
 
@@ -23,30 +23,13 @@ def promtool_ok(*args: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def settings_for(tmp_path: Path, **env: str) -> settings_mod.Settings:
-    return settings_mod.load(
-        {
-            "PIPELINE_DATA_DIR": str(tmp_path),
-            "PROMETHEUS_PORT": "19090",
-            "PUSHGATEWAY_PORT": "19091",
-            "NIFI_HTTP_PORT": "18080",
-            "SERVING_REST_PORT": "18501",
-            **env,
-        }
-    )
-
-
-def jobs(document: dict) -> dict[str, dict]:
-    return {job["job_name"]: job for job in document["scrape_configs"]}
-
-
 @needs_promtool
 def test_rendered_configs_pass_promtool(tmp_path: Path) -> None:
-    dev = prom.write_config(settings_for(tmp_path / "dev"))
+    dev = prom.write_config(fixed_port_settings(tmp_path / "dev"))
     promtool_ok("check", "config", str(dev))
-    secure_settings = settings_for(tmp_path / "secure", NIFI_PROFILE="secure")
+    secure_settings = fixed_port_settings(tmp_path / "secure", NIFI_PROFILE="secure")
     secure = prom.write_config(secure_settings)
-    nifi = jobs(yaml.safe_load(secure.read_text()))["nifi"]
+    nifi = scrape_jobs(yaml.safe_load(secure.read_text()))["nifi"]
     assert nifi["scheme"] == "https"
     assert nifi["authorization"]["credentials_file"] == str(prom.nifi_token_file(secure_settings))
     assert prom.nifi_token_file(secure_settings).stat().st_mode & 0o077 == 0
@@ -57,7 +40,7 @@ def test_rendered_configs_pass_promtool(tmp_path: Path) -> None:
 def test_compose_config_passes_promtool(tmp_path: Path) -> None:
     text = (REPO / "prometheus" / "prometheus.compose.yml").read_text()
     document = yaml.safe_load(text)
-    scrape = jobs(document)
+    scrape = scrape_jobs(document)
     assert scrape["nifi"]["scheme"] == "https"
     assert scrape["nifi"]["static_configs"][0]["targets"] == ["nifi:8443"]
     assert scrape["pushgateway"]["honor_labels"] is True

@@ -278,11 +278,12 @@ def standin(serving_venv: Path, tmp_path_factory: pytest.TempPathFactory):
         }
     )
     started = time.monotonic()
-    pid = model_server.start(conf, timeout=300)
-    assert model_server.is_running(conf) and model_server.pid_file(conf).read_text().strip() == str(pid)
+    service = model_server.service(conf)
+    pid = service.start(timeout=300)
+    assert service.is_running() and service.pid_file.read_text().strip() == str(pid)
     yield conf, time.monotonic() - started
-    assert model_server.stop(conf)
-    assert not model_server.is_running(conf) and not model_server.pid_file(conf).exists()
+    assert service.stop()
+    assert not service.is_running() and not service.pid_file.exists()
 
 
 def _tone(seconds: float, freq: float = 1000.0, level: float = 0.25) -> np.ndarray:

@@ -13,7 +13,8 @@ import pytest
 import yaml
 from audio_pipeline import metrics
 
-from pipelinectl.services import prometheus as prom
+from pipelinectl import dashboard_queries
+from pipelinectl.nifi import metric_names
 from pipelinectl.settings import REPO_ROOT
 
 REPO = REPO_ROOT
@@ -123,7 +124,7 @@ def test_every_panel_query_parses_and_uses_known_metrics() -> None:
     ours = set()
     for name in metrics.metric_names():
         ours |= {name, f"{name}_bucket", f"{name}_sum", f"{name}_count"}
-    queries = prom.panel_queries()
+    queries = dashboard_queries.panel_queries()
     assert len(queries) >= 25
     for title, expr in queries:
         assert "$" not in expr, title
@@ -135,7 +136,7 @@ def test_every_panel_query_parses_and_uses_known_metrics() -> None:
         for name in names:
             assert (
                 name in ours
-                or name in prom.NIFI_METRIC_NAMES
+                or name in metric_names.NIFI_METRIC_NAMES
                 or name == "up"
                 or name.startswith(":tensorflow:serving:")
             ), (
@@ -146,7 +147,10 @@ def test_every_panel_query_parses_and_uses_known_metrics() -> None:
 
 def test_variable_substitution() -> None:
     expr = 'rate(x{source=~"$source"}[$__rate_interval]) + increase(y[$__range]) + z[${__interval}]'
-    assert prom.substitute_grafana_variables(expr, "2m") == 'rate(x{source=~".*"}[2m]) + increase(y[1h]) + z[1m]'
+    assert (
+        dashboard_queries.substitute_grafana_variables(expr, "2m")
+        == 'rate(x{source=~".*"}[2m]) + increase(y[1h]) + z[1m]'
+    )
 
 
 def test_provisioning_matches_dashboards_and_compose(generator: ModuleType) -> None:

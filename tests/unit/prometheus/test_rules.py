@@ -5,7 +5,7 @@ from __future__ import annotations
 import promql_parser
 import yaml
 
-from pipelinectl.services import prometheus as prom
+from pipelinectl.nifi import metric_names
 from pipelinectl.settings import REPO_ROOT
 
 REPO = REPO_ROOT
@@ -17,7 +17,7 @@ RULE_FILES = sorted((REPO / "prometheus" / "rules").glob("*.yml"))
 RULE_TESTS = sorted((REPO / "prometheus" / "tests").glob("*.yml"))
 
 
-NIFI_METRICS = prom.NIFI_METRIC_NAMES
+NIFI_METRICS = metric_names.NIFI_METRIC_NAMES
 
 
 def alerting_rules() -> list[dict]:

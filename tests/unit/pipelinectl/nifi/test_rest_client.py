@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pipelinectl.nifi import rest_client as nifi_api
+from pipelinectl.nifi import rest_client
 from pipelinectl.nifi.rest_client import NiFiApiError, NiFiClient
 
 
@@ -34,7 +34,7 @@ class _Scripted(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadingHTTPServer]:
-    monkeypatch.setattr(nifi_api.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(rest_client.time, "sleep", lambda _s: None)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
     httpd.script, httpd.seen = [], []  # type: ignore[attr-defined]
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -55,7 +55,7 @@ def test_503_is_retried_until_nifi_answers(server: ThreadingHTTPServer) -> None:
 
 
 def test_503_is_given_up_after_the_retry_window(server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(nifi_api, "UNAVAILABLE_RETRY_S", -1.0)
+    monkeypatch.setattr(rest_client, "UNAVAILABLE_RETRY_S", -1.0)
     server.script[:] = [503, 503]  # type: ignore[attr-defined]
     with pytest.raises(NiFiApiError) as info:
         _client(server).get("/flow/about")
@@ -71,19 +71,19 @@ def test_other_errors_are_not_retried(server: ThreadingHTTPServer) -> None:
 
 
 def test_refused_connection_is_retried_for_get_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(nifi_api.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(rest_client.time, "sleep", lambda _s: None)
     calls: list[str] = []
 
     def refuse(method: str, url: str, **_kwargs: object) -> None:
         calls.append(method)
-        raise nifi_api.requests.ConnectionError("refused")
+        raise rest_client.requests.ConnectionError("refused")
 
     client = NiFiClient("http://127.0.0.1:9")
     monkeypatch.setattr(client.session, "request", refuse)
-    with pytest.raises(nifi_api.requests.ConnectionError):
+    with pytest.raises(rest_client.requests.ConnectionError):
         client.post("/x", {})
     assert calls == ["POST"]
-    monkeypatch.setattr(nifi_api, "UNAVAILABLE_RETRY_S", 0.05)
-    with pytest.raises(nifi_api.requests.ConnectionError):
+    monkeypatch.setattr(rest_client, "UNAVAILABLE_RETRY_S", 0.05)
+    with pytest.raises(rest_client.requests.ConnectionError):
         client.get("/x")
     assert len(calls) > 2

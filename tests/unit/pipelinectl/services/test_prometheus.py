@@ -1,4 +1,4 @@
-"""The local Prometheus service's config rendering, CLI and NiFi token helper (no Prometheus runs)."""
+"""The local Prometheus and Pushgateway services: config rendering, definitions, CLIs (no Prometheus runs)."""
 
 from __future__ import annotations
 
@@ -7,38 +7,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
+from support.monitoring_stack import fixed_port_settings, scrape_jobs
 
-from pipelinectl import settings as settings_mod
 from pipelinectl.services import prometheus as prom
 from pipelinectl.settings import REPO_ROOT
 
 REPO = REPO_ROOT
 
 
-def settings_for(tmp_path: Path, **env: str) -> settings_mod.Settings:
-    return settings_mod.load(
-        {
-            "PIPELINE_DATA_DIR": str(tmp_path),
-            "PROMETHEUS_PORT": "19090",
-            "PUSHGATEWAY_PORT": "19091",
-            "NIFI_HTTP_PORT": "18080",
-            "SERVING_REST_PORT": "18501",
-            **env,
-        }
-    )
-
-
-def jobs(document: dict) -> dict[str, dict]:
-    return {job["job_name"]: job for job in document["scrape_configs"]}
-
-
 def test_rendered_dev_config_scrapes_every_target(tmp_path: Path) -> None:
-    text = prom.render_config(settings_for(tmp_path))
+    text = prom.render_config(fixed_port_settings(tmp_path))
     assert "$" not in text.split("scrape_configs:", 1)[1]
     document = yaml.safe_load(text)
-    scrape = jobs(document)
+    scrape = scrape_jobs(document)
     assert scrape["nifi"]["metrics_path"] == "/nifi-api/flow/metrics/prometheus"
     assert scrape["nifi"]["scheme"] == "http"
     assert scrape["nifi"]["static_configs"][0]["targets"] == ["127.0.0.1:18080"]
@@ -60,26 +42,26 @@ def test_cli_render_config(tmp_path: Path) -> None:
         check=True,
     )
     assert re.search(r"127\.0\.0\.1:29091", result.stdout)
-    status = subprocess.run(
-        [sys.executable, "-m", "pipelinectl.services.prometheus", "status"],
-        capture_output=True,
-        text=True,
-        env={**env, "PYTHONPATH": str(REPO)},
-        check=False,
-    )
-    assert status.returncode == 3 and "stopped" in status.stdout
 
 
-def test_nifi_token_helper_writes_private_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = []
+def test_service_definitions(tmp_path: Path) -> None:
+    settings = fixed_port_settings(tmp_path)
+    pushgateway, prometheus = prom.services(settings)
+    assert (pushgateway.name, prometheus.name) == ("pushgateway", "prometheus")
+    assert "--web.listen-address=127.0.0.1:19091" in pushgateway.command
+    assert f"--persistence.file={tmp_path / 'state' / 'pushgateway' / 'pushgateway.store'}" in pushgateway.command
+    assert f"--config.file={prom.config_path(settings)}" in prometheus.command
+    assert "--web.listen-address=127.0.0.1:19090" in prometheus.command
+    assert prometheus.cwd == tmp_path / "state" / "prometheus"
+    assert (pushgateway.comm, prometheus.comm) == (prom.PUSHGATEWAY_BIN, prom.PROMETHEUS_BIN)
+    assert not prom.config_path(settings).exists()
+    prometheus.prepare()
+    assert "127.0.0.1:19091" in prom.config_path(settings).read_text()
 
-    def fake_fetch(base_url: str, username: str, password: str, *, verify_tls: bool = True) -> str:
-        calls.append((base_url, username, password, verify_tls))
-        return "jwt-token"
 
-    monkeypatch.setattr(prom, "fetch_nifi_token", fake_fetch)
-    out = tmp_path / "tokens" / "nifi.token"
-    prom.refresh_nifi_token("https://nifi:8443", "admin", "secret-password", out, verify_tls=False)
-    assert out.read_text() == "jwt-token\n"
-    assert out.stat().st_mode & 0o777 == 0o600
-    assert calls == [("https://nifi:8443", "admin", "secret-password", False)]
+def test_secure_config_reads_the_refreshed_token_over_https(tmp_path: Path) -> None:
+    settings = fixed_port_settings(tmp_path, NIFI_PROFILE="secure")
+    nifi = scrape_jobs(yaml.safe_load(prom.render_config(settings)))["nifi"]
+    assert nifi["scheme"] == "https"
+    assert nifi["authorization"] == {"type": "Bearer", "credentials_file": str(prom.nifi_token_file(settings))}
+    assert nifi["tls_config"] == {"ca_file": str(tmp_path / "state" / "tls" / "nifi.crt")}

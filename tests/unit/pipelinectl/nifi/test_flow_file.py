@@ -9,7 +9,7 @@ import pytest
 
 from bench import execute_stream_command as bench_esc
 from pipelinectl import flow
-from pipelinectl.nifi import flow_groups
+from pipelinectl.nifi import flow_file
 
 GROUP = "11111111-1111-3111-8111-111111111111"
 
@@ -60,7 +60,7 @@ def _snapshot(group: str = GROUP) -> dict:
 )
 def test_committed_flow_files_are_in_the_export_form(path, blank) -> None:
     text = path.read_text()
-    assert flow_groups.dumps(flow_groups.normalize(json.loads(text), blank)) == text
+    assert flow_file.dumps(flow_file.normalize(json.loads(text), blank)) == text
 
 
 def test_committed_pipeline_flow_leaves_every_environment_parameter_blank() -> None:
@@ -71,7 +71,7 @@ def test_committed_pipeline_flow_leaves_every_environment_parameter_blank() -> N
 
 
 def test_normalize_drops_runtime_ids_orders_lists_and_blanks_the_environment() -> None:
-    result = flow_groups.normalize(_snapshot(), {"results_dir"})
+    result = flow_file.normalize(_snapshot(), {"results_dir"})
 
     assert "latest" not in result
     assert "instanceIdentifier" not in json.dumps(result)
@@ -86,14 +86,14 @@ def test_normalize_drops_runtime_ids_orders_lists_and_blanks_the_environment() -
 def test_with_group_identifier_puts_the_files_group_id_back_everywhere() -> None:
     uploaded = _snapshot(group="22222222-2222-3222-8222-222222222222")
 
-    result = flow_groups.with_group_identifier(uploaded, GROUP)
+    result = flow_file.with_group_identifier(uploaded, GROUP)
 
     assert result == _snapshot(group=GROUP)
     assert "22222222" in json.dumps(uploaded), "the input is not changed"
 
 
 def test_fill_parameters_sets_only_the_named_values() -> None:
-    result = flow_groups.fill_parameters(_snapshot(), "ctx", {"results_dir": "/tmp/r", "unknown": "x"})
+    result = flow_file.fill_parameters(_snapshot(), "ctx", {"results_dir": "/tmp/r", "unknown": "x"})
 
     parameters = {p["name"]: p["value"] for p in result["parameterContexts"]["ctx"]["parameters"]}
     assert parameters == {"results_dir": "/tmp/r", "hop": "1.0"}
