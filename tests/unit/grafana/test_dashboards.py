@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -13,6 +11,8 @@ import pytest
 import yaml
 from audio_pipeline import metrics
 
+from grafana import builder, generate
+from grafana.panel_specs import DATASOURCE_UID
 from pipelinectl import dashboard_queries
 from pipelinectl.nifi import metric_names
 from pipelinectl.settings import REPO_ROOT
@@ -26,18 +26,9 @@ GRAFANA = REPO / "grafana"
 DASHBOARD_FILES = sorted((GRAFANA / "dashboards").glob("*.json"))
 
 
-def load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("grafana_generate", GRAFANA / "generate.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def generator() -> ModuleType:
-    return load_generator()
+    return generate
 
 
 def dashboards() -> list[dict]:
@@ -57,8 +48,8 @@ def test_committed_json_is_generated_and_stable(generator: ModuleType, tmp_path:
     assert sorted(generated) == [path.name for path in DASHBOARD_FILES]
     for name, document in generated.items():
         committed = (GRAFANA / "dashboards" / name).read_text()
-        assert committed == generator.render(document), f"{name} is stale: run grafana/generate.py"
-        assert committed == generator.render(generator.dashboards()[name])  # deterministic
+        assert committed == builder.render(document), f"{name} is stale: run python -m grafana.generate"
+        assert committed == builder.render(generator.dashboards()[name])  # deterministic
     assert generator.main(["--check"]) == 0
     assert generator.main(["--out", str(tmp_path)]) == 0
     assert generator.main(["--check", "--out", str(tmp_path)]) == 0
@@ -80,13 +71,13 @@ def test_dashboard_structure(generator: ModuleType) -> None:
             if panel["type"] == "row":
                 continue
             assert panel["title"] and panel["description"]
-            assert panel["datasource"] == {"type": "prometheus", "uid": generator.DATASOURCE_UID}
+            assert panel["datasource"] == {"type": "prometheus", "uid": DATASOURCE_UID}
             targets = panel["targets"]
             assert targets, panel["title"]
             assert len({t["refId"] for t in targets}) == len(targets)
             for target in targets:
                 assert target["expr"].strip()
-                assert target["datasource"]["uid"] == generator.DATASOURCE_UID
+                assert target["datasource"]["uid"] == DATASOURCE_UID
 
 
 def test_required_panels_are_present() -> None:
@@ -157,7 +148,7 @@ def test_provisioning_matches_dashboards_and_compose(generator: ModuleType) -> N
     datasources = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yaml").read_text())
     assert datasources["apiVersion"] == 1
     (source,) = datasources["datasources"]
-    assert source["uid"] == generator.DATASOURCE_UID and source["type"] == "prometheus"
+    assert source["uid"] == DATASOURCE_UID and source["type"] == "prometheus"
     assert source["access"] == "proxy" and source["isDefault"] is True
     providers = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "audio-pipeline.yaml").read_text())
     assert providers["apiVersion"] == 1

@@ -1,0 +1,184 @@
+"""The "Audio pipeline" dashboard: throughput, latency, classes, PESQ quality, fingerprints,
+quarantined files (audio_pipeline_* metrics; names in docs/metrics.md)."""
+
+from __future__ import annotations
+
+from grafana.panel_specs import RATE, SOURCE, PanelSpec, Query, Rows, quantile_queries
+
+
+def pipeline_rows() -> Rows:
+    """Rows of the "Audio pipeline" dashboard (audio_pipeline_* metrics only)."""
+    throughput = [
+        PanelSpec(
+            "Throughput by source",
+            "timeseries",
+            [
+                Query(
+                    f"sum by (source, status) (rate(audio_pipeline_files_total{{{SOURCE}}}[{RATE}]))",
+                    "{{source}} {{status}}",
+                )
+            ],
+            "Files that finished the pipeline per second, by ingest source and status (ok, quarantined).",
+            unit="ops",
+        ),
+        PanelSpec(
+            "Audio processed",
+            "timeseries",
+            [
+                Query(
+                    f"sum by (source) (rate(audio_pipeline_audio_seconds_total{{{SOURCE}}}[{RATE}]))",
+                    "{{source}}",
+                )
+            ],
+            "Seconds of audio finished per second of wall time (1 = real time).",
+            unit="none",
+            width=6,
+        ),
+        PanelSpec(
+            "Files finished in range",
+            "stat",
+            [
+                Query(
+                    f"sum by (status) (increase(audio_pipeline_files_total{{{SOURCE}}}[$__range]))",
+                    "{{status}}",
+                )
+            ],
+            "Files that finished in the selected time range, by status.",
+            width=6,
+        ),
+    ]
+    latency = [
+        PanelSpec(
+            "Stage latency percentiles",
+            "timeseries",
+            quantile_queries("audio_pipeline_stage_duration_seconds", by=("stage",)),
+            "p50/p95/p99 processing time of one file per stage (decode, classify, fingerprint, pesq, ...).",
+            unit="s",
+        ),
+        PanelSpec(
+            "End-to-end latency percentiles",
+            "timeseries",
+            quantile_queries("audio_pipeline_end_to_end_latency_seconds", selector=f'{SOURCE}, status="ok"'),
+            "Time from ingest (audio.ingested.at) to the stored result, files with status ok.",
+            unit="s",
+        ),
+        PanelSpec(
+            "Mean time per stage",
+            "timeseries",
+            [
+                Query(
+                    f"sum by (stage) (rate(audio_pipeline_stage_duration_seconds_sum[{RATE}]))"
+                    f" / sum by (stage) (rate(audio_pipeline_stage_duration_seconds_count[{RATE}]))",
+                    "{{stage}}",
+                )
+            ],
+            "Average seconds per file in each stage; stacked, the total approximates the pipeline cost.",
+            unit="s",
+            stacked=True,
+        ),
+        PanelSpec(
+            "Audio duration percentiles",
+            "timeseries",
+            quantile_queries("audio_pipeline_audio_duration_seconds", selector=SOURCE),
+            "Length of the audio files that finished.",
+            unit="s",
+        ),
+    ]
+    results = [
+        PanelSpec(
+            "Classes over time",
+            "timeseries",
+            [Query(f"sum by (class) (rate(audio_pipeline_classifications_total[{RATE}]))", "{{class}}")],
+            "Files with status ok per second, by predicted class.",
+            unit="ops",
+            stacked=True,
+        ),
+        PanelSpec(
+            "Classification confidence (median by class)",
+            "timeseries",
+            [
+                Query(
+                    "histogram_quantile(0.5, sum by (le, class) "
+                    f"(rate(audio_pipeline_classification_confidence_bucket[{RATE}])))",
+                    "{{class}}",
+                )
+            ],
+            "Median confidence of the predicted class; a drop hints at drift or a bad model version.",
+            unit="percentunit",
+        ),
+        PanelSpec(
+            "PESQ MOS distribution",
+            "heatmap",
+            [
+                Query(
+                    f"sum by (le) (increase(audio_pipeline_pesq_mos_bucket[{RATE}]))",
+                    "{{le}}",
+                    heatmap=True,
+                )
+            ],
+            "Files per PESQ MOS-LQO bucket over time (1 = bad, 4.5 = excellent).",
+        ),
+        PanelSpec(
+            "PESQ MOS percentiles",
+            "timeseries",
+            quantile_queries("audio_pipeline_pesq_mos", by=("mode",)),
+            "p50/p95/p99 of PESQ MOS-LQO by mode (nb/wb).",
+            unit="none",
+            width=6,
+        ),
+        PanelSpec(
+            "Quality labels",
+            "piechart",
+            [Query("sum by (label) (increase(audio_pipeline_quality_total[$__range]))", "{{label}}")],
+            "Files per PESQ quality label in the selected range.",
+            width=6,
+        ),
+        PanelSpec(
+            "Fingerprint matches and duplicates",
+            "timeseries",
+            [
+                Query(f"sum(rate(audio_pipeline_fingerprint_matches_total[{RATE}]))", "catalog matches"),
+                Query(f"sum(rate(audio_pipeline_duplicates_total[{RATE}]))", "duplicates"),
+            ],
+            "Files with status ok per second that matched the fingerprint catalog or duplicated an earlier file.",
+            unit="ops",
+        ),
+        PanelSpec(
+            "Quarantined files by reason",
+            "timeseries",
+            [Query(f"sum by (reason) (rate(audio_pipeline_failures_total[{RATE}]))", "{{reason}}")],
+            "Quarantined files per second by audio.error code (not_audio, corrupt_audio, pesq_error, ...).",
+            unit="ops",
+            stacked=True,
+            bars=True,
+        ),
+        PanelSpec(
+            "Quarantine ratio",
+            "stat",
+            [
+                Query(
+                    f'sum(increase(audio_pipeline_files_total{{{SOURCE}, status="quarantined"}}[$__range]))'
+                    f" / sum(increase(audio_pipeline_files_total{{{SOURCE}}}[$__range]))",
+                    "quarantined",
+                )
+            ],
+            "Share of finished files that were quarantined in the selected range (alert above 10% over 10 min).",
+            unit="percentunit",
+            width=6,
+        ),
+        PanelSpec(
+            "Metric worker restarts",
+            "timeseries",
+            [
+                Query(
+                    f"sum by (previous_shutdown) (increase(audio_pipeline_worker_starts_total[{RATE}]))",
+                    "{{previous_shutdown}}",
+                )
+            ],
+            "Processor processes taking over a metrics slot; 'unclean' means up to one push interval "
+            "of counts was lost.",
+            width=6,
+            bars=True,
+        ),
+    ]
+    return [("Throughput", throughput), ("Latency", latency), ("Results and quality", results)]
