@@ -1,10 +1,5 @@
 """DecodeAudio: NiFi adapter over audio_pipeline.decoding (properties in, attributes and route out)."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the plain audio_pipeline package
-
 from audio_pipeline import flow_steps, metrics
 from audio_pipeline.outcome import failure_attributes
 from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult

@@ -1,10 +1,5 @@
 """FingerprintAudio: NiFi adapter over audio_pipeline.flow_steps.fingerprint."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the plain audio_pipeline package
-
 from audio_pipeline import flow_steps, metrics
 from audio_pipeline.fingerprint_index import FingerprintIndex
 from audio_pipeline.outcome import failure_attributes

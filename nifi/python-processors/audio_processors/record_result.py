@@ -1,10 +1,5 @@
 """RecordResult: NiFi adapter over audio_pipeline.flow_steps.record_outcome (results row + metrics)."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the plain audio_pipeline package
-
 from audio_pipeline import flow_steps, metrics
 from audio_pipeline.results_store import ResultsStore
 from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult

@@ -1,9 +1,6 @@
 """ScoreSpeechQuality: NiFi adapter over audio_pipeline.flow_steps.score_speech_quality."""
 
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the plain audio_pipeline package
 
 from audio_pipeline import flow_steps, metrics, speech_quality
 from audio_pipeline.outcome import failure_attributes
