@@ -22,7 +22,7 @@ class ClassifyAudio(FlowFileTransform):
             "take the 'retry' route (loop it back; the flow penalizes them)."
         )
         tags = ["audio", "classification", "tensorflow", "tensorflow-serving", "grpc"]
-        dependencies = ["numpy", "soundfile", "soxr", "grpcio", "protobuf", "prometheus-client"]
+        dependencies = ["soundfile", "soxr", "grpcio", "protobuf"]
 
     SERVER = PropertyDescriptor(
         name="Model Server",

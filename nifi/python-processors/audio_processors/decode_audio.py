@@ -21,7 +21,7 @@ class DecodeAudio(FlowFileTransform):
             "attributes. Empty, non-audio, corrupt, absurd or over-long input goes to failure with audio.error."
         )
         tags = ["audio", "decode", "wav", "flac", "mp3", "ffmpeg"]
-        dependencies = ["numpy", "soundfile", "soxr", "prometheus-client"]
+        dependencies = ["soundfile", "soxr"]
 
     TARGET_RATE = PropertyDescriptor(
         name="Target Sample Rate",

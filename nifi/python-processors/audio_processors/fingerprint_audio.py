@@ -22,7 +22,7 @@ class FingerprintAudio(FlowFileTransform):
             "(audio.fingerprint.match, .score, .offset.seconds)."
         )
         tags = ["audio", "fingerprint", "chromaprint", "duplicate", "identification"]
-        dependencies = ["numpy", "soundfile", "soxr", "psycopg[binary]", "prometheus-client"]
+        dependencies = ["soundfile", "soxr", "psycopg[binary]"]
 
     DATABASE_URL = PropertyDescriptor(
         name="Database URL",

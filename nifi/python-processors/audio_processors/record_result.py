@@ -20,7 +20,8 @@ class RecordResult(FlowFileTransform):
             "counts it in the Prometheus metrics (files, classes, quality labels, failures, latency)."
         )
         tags = ["audio", "results", "database", "metrics", "prometheus"]
-        dependencies = ["numpy", "soundfile", "soxr", "psycopg[binary]", "prometheus-client"]
+        # soundfile and soxr only because audio_pipeline.flow_steps imports the decoder when it is imported
+        dependencies = ["soundfile", "soxr", "psycopg[binary]"]
 
     DATABASE_URL = PropertyDescriptor(
         name="Database URL",

@@ -21,7 +21,7 @@ class RegisterCatalogTrack(FlowFileTransform):
             "extension (replacing an earlier version of the same track)."
         )
         tags = ["audio", "fingerprint", "catalog"]
-        dependencies = ["numpy", "soundfile", "soxr", "psycopg[binary]", "prometheus-client"]
+        dependencies = ["soundfile", "soxr", "psycopg[binary]"]
 
     DATABASE_URL = PropertyDescriptor(
         name="Database URL",

@@ -23,7 +23,7 @@ class ScoreSpeechQuality(FlowFileTransform):
             "Files without a reference leave unscored through 'no reference'."
         )
         tags = ["audio", "speech", "quality", "pesq", "mos"]
-        dependencies = ["numpy", "soundfile", "soxr", "pesq", "prometheus-client"]
+        dependencies = ["soundfile", "soxr", "pesq"]
 
     REFERENCES_DIR = PropertyDescriptor(
         name="References Directory",
