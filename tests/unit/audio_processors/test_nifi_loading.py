@@ -12,16 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.nifi_python import API_DIR, FRAMEWORK_DIR, PROCESSORS_DIR
-
-PROCESSOR_TYPES = (
-    "ClassifyAudio",
-    "DecodeAudio",
-    "FingerprintAudio",
-    "RecordResult",
-    "RegisterCatalogTrack",
-    "ScoreSpeechQuality",
-)
+from support.nifi_python import API_DIR, FRAMEWORK_DIR, PROCESSOR_TYPES, PROCESSORS_DIR
 
 # Run with `python -I` (no PYTHONPATH, no script folder on sys.path), as NiFi's Controller.py is run
 # with PYTHONPATH set to the framework and API folders only.
