@@ -18,7 +18,8 @@ DEFAULTS: dict[str, str] = {
     "PROMETHEUS_PORT": "9090",
     "PUSHGATEWAY_PORT": "9091",
     "NIFI_HEAP": "2g",  # an hour-long file's analysis form (115 MB) crosses py4j as base64 text
-    "RESULTS_DATABASE_URL": "",  # empty: SQLite in the data dir; postgresql://... to use PostgreSQL
+    "RESULTS_DATABASE_URL": "",  # empty: SQLite in the data dir; postgresql://user@host/db to use PostgreSQL
+    "RESULTS_DATABASE_PASSWORD": "",  # its password (wins over one still in the URL); a sensitive flow parameter
     "SERVING_HOST": "127.0.0.1",  # where ClassifyAudio finds the model server's gRPC port
     # `scripts/flow` against a NiFi that scripts/run did not start (e.g. the compose deployer):
     "NIFI_URL": "",  # empty: this data dir's own instance
@@ -39,7 +40,8 @@ class Settings:
     prometheus_port: int
     pushgateway_port: int
     nifi_heap: str
-    results_database_url: str
+    results_database_url: str  # as configured: may still carry a password (flow.results_database splits it)
+    results_database_password: str
     serving_host: str
     nifi_url: str
     nifi_username: str
@@ -98,6 +100,7 @@ class Settings:
             "PUSHGATEWAY_PORT": str(self.pushgateway_port),
             "NIFI_HEAP": self.nifi_heap,
             "RESULTS_DATABASE_URL": self.results_database_url,
+            "RESULTS_DATABASE_PASSWORD": self.results_database_password,
             "SERVING_HOST": self.serving_host,
         }
 
@@ -128,6 +131,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         pushgateway_port=int(get("PUSHGATEWAY_PORT")),
         nifi_heap=get("NIFI_HEAP"),
         results_database_url=get("RESULTS_DATABASE_URL"),
+        results_database_password=get("RESULTS_DATABASE_PASSWORD"),
         serving_host=get("SERVING_HOST"),
         nifi_url=get("NIFI_URL"),
         nifi_username=get("NIFI_USERNAME"),
