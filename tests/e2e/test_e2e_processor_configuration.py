@@ -73,6 +73,10 @@ def _scratch_processor(nifi: NiFiClient, processor_type: str) -> Iterator[str]:
         )
 
 
+# How NiFi reports a Python processor whose Python side is not ready yet (environment, dependencies, code).
+LOADING_STATES = ("Initializing", "Downloading", "In the process of", "not yet", "not finished")
+
+
 def _validation_errors(nifi: NiFiClient, processor_id: str, properties: dict[str, str]) -> list[str]:
     """Set `properties` on the (stopped) processor and return NiFi's verdict once its Python side answers."""
     revision = nifi.get(f"/processors/{processor_id}")["revision"] | {"clientId": CLIENT_ID}
@@ -82,7 +86,8 @@ def _validation_errors(nifi: NiFiClient, processor_id: str, properties: dict[str
     while True:
         component = nifi.get(f"/processors/{processor_id}")["component"]
         errors = component.get("validationErrors") or []
-        settled = component.get("validationStatus") != "VALIDATING" and not any("Initializing" in e for e in errors)
+        loading = any(state in e for e in errors for state in LOADING_STATES)
+        settled = component.get("validationStatus") != "VALIDATING" and not loading
         if settled:
             unconnected = ("Upstream Connections", "is not connected to any component")  # a scratch processor's
             return [e for e in errors if not any(reason in e for reason in unconnected)]
