@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from audio_pipeline import database
+from audio_pipeline import database, database_credentials
 
 from pipelinectl.nifi import flow_file, groups
 from pipelinectl.nifi import instance as nifi_instance
@@ -32,8 +32,18 @@ PARAMETER_CONTEXT = "audio-pipeline"
 LOAD_FAILURE_GRACE_S = 90.0  # how long a processor may stay broken (not merely installing) before we give up
 
 
+def results_database(settings: Settings) -> tuple[str, str]:
+    """(URL without password, password) of the results database: the password travels apart from
+    the URL, in the flow's sensitive parameter, also when RESULTS_DATABASE_URL still carries one."""
+    url, embedded = database_credentials.split_password(
+        settings.results_database_url or f"sqlite:///{database.default_sqlite_path(settings.data_dir)}"
+    )
+    return url, settings.results_database_password or embedded
+
+
 def parameter_values(settings: Settings) -> dict[str, str]:
     """The environment-specific parameters; everything else in the flow is environment-neutral."""
+    database_url, database_password = results_database(settings)
     return {
         "inbox_dir": str(settings.inbox_dir),
         "results_dir": str(settings.results_dir),
@@ -42,8 +52,8 @@ def parameter_values(settings: Settings) -> dict[str, str]:
         "catalog_dir": str(settings.catalog_dir),
         "ingest_http_port": str(settings.ingest_http_port),
         "serving_grpc_address": settings.serving_grpc_address,
-        "results_database_url": settings.results_database_url
-        or f"sqlite:///{database.default_sqlite_path(settings.data_dir)}",
+        "results_database_url": database_url,
+        "results_database_password": database_password,  # sensitive: NiFi never shows or exports it
     }
 
 

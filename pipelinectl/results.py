@@ -15,6 +15,7 @@ import shutil
 import sys
 from datetime import datetime, timedelta
 
+from audio_pipeline import database_credentials
 from audio_pipeline.database import DatabaseError, default_sqlite_path, open_database, redact
 from audio_pipeline.results_store import SOURCES, STATUSES, Result, ResultsStore
 
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = load()
-    url = settings.results_database_url
+    url = database_credentials.with_password(settings.results_database_url, settings.results_database_password)
     if not url:
         path = default_sqlite_path(settings.data_dir)
         if not path.exists():

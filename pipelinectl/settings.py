@@ -58,8 +58,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "RESULTS_DATABASE_URL",
         "",
-        "empty: SQLite in state/pipeline.db; postgresql://user:pass@host/db keeps the results table and the "
-        "fingerprint index in PostgreSQL",
+        "empty: SQLite in state/pipeline.db; postgresql://user@host/db keeps the results table and the "
+        "fingerprint index in PostgreSQL (a password still in the URL is split off before deploying)",
+    ),
+    Variable(
+        "RESULTS_DATABASE_PASSWORD",
+        "",
+        "the database password; wins over one in RESULTS_DATABASE_URL; becomes the flow's sensitive parameter "
+        "results_database_password, which NiFi never shows or exports",
     ),
     Variable(
         "NIFI_HEAP",
@@ -135,7 +141,8 @@ class Settings:
     prometheus_port: int
     pushgateway_port: int
     nifi_heap: str
-    results_database_url: str
+    results_database_url: str  # as configured: may still carry a password (flow.results_database splits it)
+    results_database_password: str
     serving_host: str
     nifi_url: str
     nifi_username: str
@@ -197,6 +204,7 @@ class Settings:
             "PUSHGATEWAY_PORT": str(self.pushgateway_port),
             "NIFI_HEAP": self.nifi_heap,
             "RESULTS_DATABASE_URL": self.results_database_url,
+            "RESULTS_DATABASE_PASSWORD": self.results_database_password,
             "SERVING_HOST": self.serving_host,
         }
 
@@ -227,6 +235,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         pushgateway_port=int(get("PUSHGATEWAY_PORT")),
         nifi_heap=get("NIFI_HEAP"),
         results_database_url=get("RESULTS_DATABASE_URL"),
+        results_database_password=get("RESULTS_DATABASE_PASSWORD"),
         serving_host=get("SERVING_HOST"),
         nifi_url=get("NIFI_URL"),
         nifi_username=get("NIFI_USERNAME"),

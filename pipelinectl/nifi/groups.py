@@ -35,7 +35,9 @@ def deploy(
         if replace:
             stop(nifi, group_id)
             nifi.replace_group(group_id, filled)
-    nifi.update_parameters(context, values)  # an existing context of that name is reused, not renamed
+    sensitive = {p["name"] for p in snapshot["parameterContexts"][context]["parameters"] if p.get("sensitive")}
+    # an existing context of that name is reused, not renamed
+    nifi.update_parameters(context, values, sensitive=sensitive)
     return group_id
 
 

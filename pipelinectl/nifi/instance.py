@@ -181,14 +181,16 @@ def render_conf(settings: Settings, assembly: Path) -> Path:
 
 
 def _forget_stale_dependencies(home: Path) -> None:
-    """Make NiFi reinstall processor dependencies when our pins or processor sources changed.
+    """Make NiFi reinstall processor dependencies when our pins, processor sources or the package's
+    requirements.txt changed.
 
     NiFi installs a Python processor type's dependencies once (marker file) and does not notice a
     changed `dependencies` list or constraint file, so a restart after such a change would keep
     running against the old packages.
     """
     digest = hashlib.sha256(wheelhouse.REQUIREMENTS.read_bytes())
-    for source in sorted((PROCESSORS_DIR / "audio_processors").glob("*.py")):
+    package = PROCESSORS_DIR / "audio_processors"
+    for source in [*sorted(package.glob("*.py")), package / "requirements.txt"]:  # NiFi installs both
         digest.update(source.read_bytes())
     stamp = home / "work" / "python" / "dependencies.sha256"
     if stamp.exists() and stamp.read_text() == digest.hexdigest():

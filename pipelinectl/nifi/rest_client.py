@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 import requests
@@ -140,14 +141,22 @@ class NiFiClient:
                 return self.get(f"/parameter-contexts/{context['id']}")
         return None
 
-    def update_parameters(self, name: str, values: dict[str, str], timeout: float = 300.0) -> bool:
-        """Set parameter values (stopping and restarting what references them); True if anything changed."""
+    def update_parameters(
+        self, name: str, values: dict[str, str], timeout: float = 300.0, *, sensitive: Collection[str] = ()
+    ) -> bool:
+        """Set parameter values (stopping and restarting what references them); True if anything changed.
+
+        The `sensitive` ones are sent as sensitive parameters, and always: NiFi never returns their
+        values, so whether they changed cannot be told.
+        """
         context = self.parameter_context(name)
         if context is None:
             raise NiFiApiError(f"parameter context {name!r} not found", 404)
         current = {p["parameter"]["name"]: p["parameter"].get("value") for p in context["component"]["parameters"]}
         changed = [
-            {"parameter": {"name": k, "value": v, "sensitive": False}} for k, v in values.items() if current.get(k) != v
+            {"parameter": {"name": k, "value": v, "sensitive": k in sensitive}}
+            for k, v in values.items()
+            if k in sensitive or current.get(k) != v
         ]
         if not changed:
             return False

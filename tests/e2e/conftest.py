@@ -13,7 +13,9 @@ from support.postgres import find_bindir, shared_cluster
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     """The main instance keeps its results table and fingerprint index in a real PostgreSQL (several
     NiFi Python processes write to it at once); the secure-profile instance uses the SQLite default."""
-    extra = {}
+    # PostgreSQL here trusts local connections: the password is not checked, but deploy and export
+    # handle it as they would a real one (test_e2e_processor_configuration checks it never shows).
+    extra = {"RESULTS_DATABASE_PASSWORD": "e2e-password-not-a-secret"}
     if find_bindir() is not None:
         extra["RESULTS_DATABASE_URL"] = shared_cluster().create_database("pipeline_e2e")
     instance = start_pipeline(tmp_path_factory.mktemp("pipeline-data"), **extra)

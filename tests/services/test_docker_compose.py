@@ -64,9 +64,11 @@ def test_config_is_valid_with_env_example(resolved: dict) -> None:
     example = env_example()
     assert nifi["SINGLE_USER_CREDENTIALS_USERNAME"] == example["NIFI_USERNAME"]
     assert nifi["SINGLE_USER_CREDENTIALS_PASSWORD"] == example["NIFI_PASSWORD"]
-    assert nifi["RESULTS_DATABASE_URL"] == (
-        f"postgresql://{example['POSTGRES_USER']}:{example['POSTGRES_PASSWORD']}@postgres:5432/{example['POSTGRES_DB']}"
+    assert (
+        nifi["RESULTS_DATABASE_URL"]
+        == f"postgresql://{example['POSTGRES_USER']}@postgres:5432/{example['POSTGRES_DB']}"
     )
+    assert nifi["RESULTS_DATABASE_PASSWORD"] == example["POSTGRES_PASSWORD"]  # apart: a sensitive flow parameter
     assert services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"] == example["GRAFANA_ADMIN_PASSWORD"]
     assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == example["POSTGRES_PASSWORD"]
 

@@ -48,6 +48,8 @@ def test_wiring() -> None:
     assert "./nifi/python-processors:/opt/nifi/nifi-current/python_extensions:ro" in nifi["volumes"]
     env = nifi["environment"]
     assert env["RESULTS_DATABASE_URL"].startswith("postgresql://")
+    assert "POSTGRES_PASSWORD" not in env["RESULTS_DATABASE_URL"]  # it travels apart, as a sensitive parameter
+    assert env["RESULTS_DATABASE_PASSWORD"] == "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}"
     assert env["PUSHGATEWAY_URL"] == "http://pushgateway:9091"
     deployer = services["flow-deployer"]
     assert deployer["image"] == "python:3.11-slim"

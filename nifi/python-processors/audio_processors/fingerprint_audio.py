@@ -1,20 +1,28 @@
 """FingerprintAudio: NiFi adapter over audio_pipeline.flow_steps.fingerprint."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the plain audio_pipeline package
-
 from audio_pipeline import flow_steps, metrics
 from audio_pipeline.fingerprint_index import FingerprintIndex
-from audio_pipeline.outcome import failure_attributes
+from nifiapi.documentation import use_case
 from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
+from audio_processors.processor_support import database_url, failure, must_be_positive, seconds
 from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_transfer
 
 
+@use_case(
+    description="Find out whether a file was seen before (also re-encoded) and which catalog track an excerpt "
+    "comes from.",
+    keywords=["audio", "fingerprint", "duplicate", "identification", "chromaprint", "catalog"],
+    configuration="""
+        Set "Database URL" to the fingerprint index database, without a password, and "Database Password" to its
+            password (a sensitive parameter).
+        Use the database RegisterCatalogTrack registers the catalog in.
+        Keep "Maximum Match Duration" at "2 mins" unless excerpts start later in the files.
+        Connect 'success' to the next step and 'failure' to the quarantine path; auto-terminate 'original'.
+        """,
+)
 class FingerprintAudio(FlowFileTransform):
     class Java:
         implements = ["org.apache.nifi.python.processor.FlowFileTransform"]
@@ -22,27 +30,41 @@ class FingerprintAudio(FlowFileTransform):
     class ProcessorDetails:
         version = "0.1.0"
         description = (
-            "Chromaprint fingerprint for whole-file identity (audio.fingerprint.chromaprint, audio.duplicate.of "
-            "when the same audio was seen before, re-encoded or not) and a landmark match against the catalog "
-            "(audio.fingerprint.match, .score, .offset.seconds)."
+            "Expects the 16 kHz mono 16-bit WAV that DecodeAudio writes, with its audio.sha256 and the flow's "
+            "audio.output.name. Sets audio.fingerprint.chromaprint (Chromaprint, for whole-file identity), "
+            "audio.duplicate.of (the audio.output.name of an earlier file with the same audio, re-encoded or not; "
+            "empty if none), and the landmark match of the file's start against the catalog: "
+            "audio.fingerprint.match (the catalog track id, empty if none), audio.fingerprint.score and "
+            "audio.fingerprint.offset.seconds. The content is left as it is. Routes to success; a database error "
+            "goes to failure with audio.error=database_error, an unexpected error with audio.error=internal_error, "
+            "logged as an error bulletin."
         )
         tags = ["audio", "fingerprint", "chromaprint", "duplicate", "identification"]
-        dependencies = ["numpy", "soundfile", "soxr", "psycopg[binary]", "prometheus-client"]
+        dependencies = ["soundfile", "soxr", "psycopg[binary]"]
 
     DATABASE_URL = PropertyDescriptor(
         name="Database URL",
-        description="Fingerprint index database: sqlite:///path or postgresql://user@host/db.",
+        description="The database of the fingerprint index: sqlite:///path or postgresql://user@host:port/database. "
+        "Leave the password out (NiFi shows this value in its UI and flow exports) and set Database Password.",
         required=True,
         validators=[StandardValidators.NON_EMPTY_VALIDATOR],
     )
-    MAX_MATCH_SECONDS = PropertyDescriptor(
-        name="Maximum Match Duration",
-        description="Seconds from the start of a file used to match it against the catalog.",
-        required=True,
-        default_value="120",
-        validators=[StandardValidators.POSITIVE_INTEGER_VALIDATOR],
+    DATABASE_PASSWORD = PropertyDescriptor(
+        name="Database Password",
+        description="The password of the database user in Database URL; it replaces a password given there. "
+        "Empty for SQLite or a database that needs none.",
+        required=False,
+        sensitive=True,
     )
-    SUCCESS = Relationship("success", "Fingerprinted (match attributes empty when not in the catalog).")
+    MAX_MATCH = PropertyDescriptor(
+        name="Maximum Match Duration",
+        description="How much audio from the start of each file is matched against the catalog, as a time period. "
+        "Longer files are matched on their start only, which bounds the time an hour-long file takes.",
+        required=True,
+        default_value="2 mins",
+        validators=[StandardValidators.TIME_PERIOD_VALIDATOR],
+    )
+    SUCCESS = Relationship("success", "Fingerprinted; the match attributes are empty when the catalog has no match.")
 
     def __init__(self, **kwargs):
         super().__init__()
@@ -50,16 +72,19 @@ class FingerprintAudio(FlowFileTransform):
         self.index = None
 
     def getPropertyDescriptors(self):
-        return [self.DATABASE_URL, self.MAX_MATCH_SECONDS]
+        return [self.DATABASE_URL, self.DATABASE_PASSWORD, self.MAX_MATCH]
 
     def getRelationships(self):
         return [self.SUCCESS]
 
+    def customValidate(self, context):
+        return must_be_positive(context, self.MAX_MATCH)
+
     def onScheduled(self, context):
         metrics.configure(type(self).__name__)
-        self.index = FingerprintIndex.open(context.getProperty(self.DATABASE_URL).getValue())
         # read once, not per file: each property read is py4j round trips
-        self.max_match_seconds = float(context.getProperty(self.MAX_MATCH_SECONDS).asInteger())
+        self.index = FingerprintIndex.open(database_url(context, self.DATABASE_URL, self.DATABASE_PASSWORD))
+        self.max_match_seconds = seconds(context, self.MAX_MATCH)
 
     def onStopped(self, context):
         if self.index is not None:
@@ -77,5 +102,5 @@ class FingerprintAudio(FlowFileTransform):
                     max_match_seconds=self.max_match_seconds,
                 )
         except Exception as error:  # every failure leaves with a reason, never as a bare exception
-            return FlowFileTransformResult("failure", attributes=failure_attributes(error))
+            return failure(self, flowfile, error)
         return FlowFileTransformResult(result.route, attributes=result.attributes)

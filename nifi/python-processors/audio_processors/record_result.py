@@ -1,19 +1,30 @@
 """RecordResult: NiFi adapter over audio_pipeline.flow_steps.record_outcome (results row + metrics)."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the plain audio_pipeline package
-
 from audio_pipeline import flow_steps, metrics
 from audio_pipeline.results_store import ResultsStore
+from nifiapi.documentation import use_case
 from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
+from audio_processors.processor_support import database_url
 from audio_processors.py4j_bridge import FlowFileAttributes
 
 
+@use_case(
+    description="Keep one row per processed or quarantined file in a results table and count it in the "
+    "Prometheus metrics.",
+    keywords=["audio", "results", "database", "metrics", "prometheus", "quarantine"],
+    configuration="""
+        Use one RecordResult on the results path with "Status" set to "ok" and one on the quarantine path with
+            "Status" set to "quarantined".
+        Set "Database URL" to the results database, without a password, and "Database Password" to its password (a
+            sensitive parameter).
+        Connect 'failure' back to the same RecordResult, so that a database outage delays files and loses none;
+            connect 'success' to what writes the result file.
+        Auto-terminate 'original'.
+        """,
+)
 class RecordResult(FlowFileTransform):
     class Java:
         implements = ["org.apache.nifi.python.processor.FlowFileTransform"]
@@ -21,41 +32,57 @@ class RecordResult(FlowFileTransform):
     class ProcessorDetails:
         version = "0.1.0"
         description = (
-            "Writes the file's row to the results table (one row per FlowFile: re-delivery updates it) and "
-            "counts it in the Prometheus metrics (files, classes, quality labels, failures, latency)."
+            "Expects a file at the end of the results path or the quarantine path, with the audio.* attributes the "
+            "steps before set (audio.error and audio.error.detail on the quarantine path). Writes the file's row "
+            "to the results table (one row per FlowFile: a re-delivered file updates its row; a quarantined "
+            "file's row keeps the reason), counts it in the Prometheus metrics (files, classes, quality labels, "
+            "failures, latency), sets audio.status (ok or quarantined) and routes to success; the content is left "
+            "as it is. When the database cannot be written, the processor raises, NiFi logs the error as a "
+            "bulletin and routes the file to failure unchanged: loop failure back to retry it."
         )
         tags = ["audio", "results", "database", "metrics", "prometheus"]
-        dependencies = ["numpy", "soundfile", "soxr", "psycopg[binary]", "prometheus-client"]
+        # reads no content; its import chain loads no audio library (test_flow_steps checks it)
+        dependencies = ["psycopg[binary]"]
 
     DATABASE_URL = PropertyDescriptor(
         name="Database URL",
-        description="Results database: sqlite:///path or postgresql://user@host/db.",
+        description="The database of the results table: sqlite:///path or postgresql://user@host:port/database. "
+        "Leave the password out (NiFi shows this value in its UI and flow exports) and set Database Password.",
         required=True,
         validators=[StandardValidators.NON_EMPTY_VALIDATOR],
     )
+    DATABASE_PASSWORD = PropertyDescriptor(
+        name="Database Password",
+        description="The password of the database user in Database URL; it replaces a password given there. "
+        "Empty for SQLite or a database that needs none.",
+        required=False,
+        sensitive=True,
+    )
     STATUS = PropertyDescriptor(
         name="Status",
-        description="ok on the results path, quarantined on the quarantine path.",
+        description="The status the results row and the metrics record: ok on the results path, quarantined on "
+        "the quarantine path.",
         required=True,
         default_value="ok",
-        allowable_values=list(flow_steps.OUTCOME_STATUSES),
+        allowable_values=["ok", "quarantined"],  # the keys of flow_steps.OUTCOME_STATUSES (NiFi reads literals)
     )
-    SUCCESS = Relationship("success", "Recorded: audio.status set.")
+    SUCCESS = Relationship("success", "Recorded: audio.status is set.")
 
     def __init__(self, **kwargs):
         super().__init__()
         self.store = None
 
     def getPropertyDescriptors(self):
-        return [self.DATABASE_URL, self.STATUS]
+        return [self.DATABASE_URL, self.DATABASE_PASSWORD, self.STATUS]
 
     def getRelationships(self):
         return [self.SUCCESS]
 
     def onScheduled(self, context):
         metrics.configure(type(self).__name__)
-        self.store = ResultsStore.open(context.getProperty(self.DATABASE_URL).getValue())
-        self.status = context.getProperty(self.STATUS).getValue()  # once, not per file (py4j round trips)
+        # read once, not per file: each property read is py4j round trips
+        self.store = ResultsStore.open(database_url(context, self.DATABASE_URL, self.DATABASE_PASSWORD))
+        self.status = context.getProperty(self.STATUS).getValue()
 
     def onStopped(self, context):
         if self.store is not None:

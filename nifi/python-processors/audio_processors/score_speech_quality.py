@@ -1,19 +1,31 @@
 """ScoreSpeechQuality: NiFi adapter over audio_pipeline.flow_steps.score_speech_quality."""
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the plain audio_pipeline package
-
 from audio_pipeline import flow_steps, metrics, speech_quality
-from audio_pipeline.outcome import failure_attributes
+from nifiapi.documentation import use_case
 from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
+from audio_processors.processor_support import failure, invalid
 from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_transfer
 
 
+@use_case(
+    description="Score the speech quality of recordings against clean reference recordings (PESQ MOS) and "
+    "label it from Excellent to Bad.",
+    keywords=["audio", "speech", "quality", "pesq", "mos", "reference"],
+    configuration="""
+        Set "References Directory" to the folder of reference recordings; a file's reference is named by its
+            audio.reference attribute, or else has the file's own name.
+        Keep "PESQ Mode" at "auto" and "Quality Thresholds" at the ITU-T G.107 boundaries unless your users judge
+            quality differently.
+        Set "PESQ Worker Processes" and the processor's Concurrent Tasks to the same number, at most the cores to spare.
+        Connect 'success' and 'no reference' to the next step and 'failure' to the quarantine path; auto-terminate
+            'original'.
+        """,
+)
 class ScoreSpeechQuality(FlowFileTransform):
     class Java:
         implements = ["org.apache.nifi.python.processor.FlowFileTransform"]
@@ -21,44 +33,53 @@ class ScoreSpeechQuality(FlowFileTransform):
     class ProcessorDetails:
         version = "0.1.0"
         description = (
-            "Scores speech quality with PESQ (ITU-T P.862 narrow-band, P.862.2 wide-band) against a reference "
-            "recording found by name in the references folder, and labels it Excellent/Good/Fair/Poor/Bad. "
-            "Files without a reference leave unscored through 'no reference'."
+            "Expects the 16 kHz mono 16-bit WAV that DecodeAudio writes, with its filename, "
+            "audio.original.sample.rate and optionally audio.reference (the bare file name of its reference "
+            "recording). Scores it with PESQ (ITU-T P.862 narrow-band, P.862.2 wide-band) against the reference in "
+            "References Directory, sets audio.pesq.mos, audio.pesq.mode, audio.reference.filename and "
+            "audio.quality.label (Excellent, Good, Fair, Poor or Bad, by Quality Thresholds) and routes to success; "
+            "the content is left as it is. A file without a reference leaves unscored through no reference, its "
+            "content never read. A path-like audio.reference goes to failure with audio.error=invalid_reference, "
+            "audio PESQ cannot score (no utterances, too short) with audio.error=pesq_error, an unexpected error "
+            "with audio.error=internal_error, logged as an error bulletin."
         )
         tags = ["audio", "speech", "quality", "pesq", "mos"]
-        dependencies = ["numpy", "soundfile", "soxr", "pesq", "prometheus-client"]
+        dependencies = ["soundfile", "soxr", "pesq"]
 
     REFERENCES_DIR = PropertyDescriptor(
         name="References Directory",
-        description="Folder of reference recordings; a reference is named by audio.reference or by the file's name.",
+        description="The folder of reference recordings. A file's reference is the file named by its "
+        "audio.reference attribute, or else the file with the same name as the file itself.",
         required=True,
         validators=[StandardValidators.NON_EMPTY_VALIDATOR],
     )
     MODE = PropertyDescriptor(
         name="PESQ Mode",
-        description="auto: wide-band (P.862.2) when both signals are at 16 kHz or above, else narrow-band (P.862).",
+        description="Which PESQ to compute. auto: wide-band (P.862.2) when both the file's original sample rate "
+        "and the reference's are 16 kHz or more, else narrow-band (P.862); wb and nb force one of them.",
         required=True,
         default_value="auto",
         allowable_values=["auto", "wb", "nb"],
     )
     THRESHOLDS = PropertyDescriptor(
         name="Quality Thresholds",
-        description="Lowest MOS for Excellent, Good, Fair and Poor (below: Bad). Defaults: the ITU-T G.107 "
-        "user-satisfaction boundaries R = 80/70/60/50.",
+        description="The lowest MOS of the labels Excellent, Good, Fair and Poor: four comma-separated, strictly "
+        "decreasing numbers from 1 to 5; a lower MOS is Bad. The defaults are the MOS at the ITU-T G.107 "
+        "user-satisfaction boundaries R = 80, 70, 60 and 50.",
         required=True,
         default_value="4.02,3.60,3.10,2.58",
         validators=[StandardValidators.NON_EMPTY_VALIDATOR],
     )
     WORKERS = PropertyDescriptor(
         name="PESQ Worker Processes",
-        description="Processes that compute PESQ for this processor (0: in the processor's own process). "
-        "The pesq library holds the Python GIL, so one process scores on one core; give the processor as "
-        "many Concurrent Tasks as worker processes.",
+        description="The number of processes that compute PESQ for this processor; 0 computes it in the "
+        "processor's own process. The pesq library holds the Python GIL, so one process scores on one core: "
+        "give the processor as many Concurrent Tasks as worker processes.",
         required=True,
         default_value="2",
         validators=[StandardValidators.NON_NEGATIVE_INTEGER_VALIDATOR],
     )
-    SUCCESS = Relationship("success", "Scored: audio.pesq.mos, audio.pesq.mode, audio.quality.label set.")
+    SUCCESS = Relationship("success", "Scored: audio.pesq.mos, audio.pesq.mode and audio.quality.label are set.")
     NO_REFERENCE = Relationship(flow_steps.NO_REFERENCE, "No reference recording for this file: not scored.")
 
     def __init__(self, **kwargs):
@@ -71,6 +92,14 @@ class ScoreSpeechQuality(FlowFileTransform):
 
     def getRelationships(self):
         return [self.SUCCESS, self.NO_REFERENCE]
+
+    def customValidate(self, context):
+        text = context.getProperty(self.THRESHOLDS).getValue()
+        try:
+            speech_quality.QualityThresholds.parse(text)
+        except ValueError as error:
+            return [invalid(self.THRESHOLDS, text, str(error))]
+        return []
 
     def onScheduled(self, context):
         metrics.configure(type(self).__name__)
@@ -104,5 +133,5 @@ class ScoreSpeechQuality(FlowFileTransform):
                     pool=self.pool,
                 )
         except Exception as error:  # every failure leaves with a reason, never as a bare exception
-            return FlowFileTransformResult("failure", attributes=failure_attributes(error))
+            return failure(self, flowfile, error)
         return FlowFileTransformResult(result.route, attributes=result.attributes)

@@ -125,3 +125,19 @@ def test_as_environment_passes_what_nifis_python_processes_read(tmp_path: Path) 
     assert "METRICS_STATE_DIR" not in environment, "unset (empty) stays unset: the processors' default applies"
     assert "NIFI_PASSWORD" not in environment, "NiFi does not need the control plane's credentials"
     assert set(environment) - set(settings.DEFAULTS) <= set(settings.PROCESSOR_ONLY)
+
+
+def test_settings_hand_url_and_password_to_the_processes_they_start(tmp_path: Path) -> None:
+    settings = load(
+        {
+            "PIPELINE_DATA_DIR": str(tmp_path),
+            "RESULTS_DATABASE_URL": "postgresql://audio@db/audio",
+            "RESULTS_DATABASE_PASSWORD": "pw",
+        }
+    )
+    environment = settings.as_environment()
+    assert (environment["RESULTS_DATABASE_URL"], environment["RESULTS_DATABASE_PASSWORD"]) == (
+        "postgresql://audio@db/audio",
+        "pw",
+    )
+    assert load(environment) == settings

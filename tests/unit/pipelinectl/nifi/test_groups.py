@@ -41,7 +41,7 @@ class FakeNiFi:
     def group_status(self, group_id: str) -> dict[str, Any]:
         return {"aggregateSnapshot": {"activeThreadCount": 0}}
 
-    def update_parameters(self, context: str, values: dict[str, str]) -> bool:
+    def update_parameters(self, context: str, values: dict[str, str], *, sensitive: set[str] = frozenset()) -> bool:
         self.calls.append(("parameters", context, values))
         return True
 

@@ -87,3 +87,31 @@ def test_refused_connection_is_retried_for_get_only(monkeypatch: pytest.MonkeyPa
     with pytest.raises(rest_client.requests.ConnectionError):
         client.get("/x")
     assert len(calls) > 2
+
+
+def test_sensitive_parameters_are_sent_as_such_and_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NiFi never returns a sensitive parameter's value, so it cannot be compared: always send it."""
+    client = NiFiClient("http://127.0.0.1:9")
+    context = {
+        "id": "ctx",
+        "revision": {"version": 3},
+        "component": {
+            "parameters": [
+                {"parameter": {"name": "results_dir", "value": "/srv/results", "sensitive": False}},
+                {"parameter": {"name": "results_database_password", "value": "********", "sensitive": True}},
+            ]
+        },
+    }
+    posted: list[dict] = []
+    monkeypatch.setattr(client, "parameter_context", lambda _name: context)
+    monkeypatch.setattr(client, "post", lambda _path, body: posted.append(body) or {"request": {"requestId": "r"}})
+    monkeypatch.setattr(client, "_await_request", lambda _path, _timeout: None)
+
+    values = {"results_dir": "/srv/results", "results_database_password": "pw"}
+    assert client.update_parameters("audio-pipeline", values, sensitive={"results_database_password"})
+    [body] = posted
+    assert body["component"]["parameters"] == [
+        {"parameter": {"name": "results_database_password", "value": "pw", "sensitive": True}}
+    ]
+    assert not client.update_parameters("audio-pipeline", {"results_dir": "/srv/results"})  # unchanged: nothing sent
+    assert len(posted) == 1
