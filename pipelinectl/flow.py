@@ -24,6 +24,7 @@ from pipelinectl.nifi import flow_file, groups
 from pipelinectl.nifi import instance as nifi_instance
 from pipelinectl.nifi import security as nifi_security
 from pipelinectl.nifi.rest_client import NiFiApiError, NiFiClient, access_token
+from pipelinectl.nifi.sent_secrets import SentSecrets
 from pipelinectl.settings import REPO_ROOT, Settings, load
 
 FLOW_FILE = REPO_ROOT / "nifi" / "flows" / "audio-pipeline.json"
@@ -88,7 +89,13 @@ def client(settings: Settings) -> NiFiClient:
 def deploy(settings: Settings, *, replace: bool = True, path: Path = FLOW_FILE) -> str:
     """Put the file's flow into NiFi (upload, or replace when present and `replace`); return group id."""
     return groups.deploy(
-        client(settings), read_flow(path), GROUP_NAME, PARAMETER_CONTEXT, parameter_values(settings), replace=replace
+        client(settings),
+        read_flow(path),
+        GROUP_NAME,
+        PARAMETER_CONTEXT,
+        parameter_values(settings),
+        replace=replace,
+        sent=SentSecrets(settings.state_dir / "nifi-sent-secrets.json"),
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from pipelinectl.nifi.flow_file import fill_parameters
 from pipelinectl.nifi.rest_client import CLIENT_ID, NiFiApiError, NiFiClient
+from pipelinectl.nifi.sent_secrets import SentSecrets
 
 PYTHON_BUNDLE_ARTIFACT = "python-extensions"
 
@@ -22,10 +23,16 @@ def deploy(
     values: dict[str, str],
     *,
     replace: bool = True,
+    sent: SentSecrets | None = None,
 ) -> str:
     """Put the flow `snapshot` into NiFi as group `group` under root, its parameter context `context`
     filled from `values`: uploaded when absent, else stopped and replaced (unless not `replace`).
-    Returns the group's id."""
+    Returns the group's id.
+
+    Sensitive values go to NiFi whenever the group was just uploaded or stopped; into a group left
+    running (a restart, where NiFi resumes the flow and refuses to update a parameter that a still
+    starting processor references), only those `sent` says changed or NiFi says it lacks.
+    """
     filled = fill_parameters(snapshot, context, values)
     existing = nifi.child_group(group)
     if existing is None:
@@ -35,9 +42,25 @@ def deploy(
         if replace:
             stop(nifi, group_id)
             nifi.replace_group(group_id, filled)
-    sensitive = {p["name"] for p in snapshot["parameterContexts"][context]["parameters"] if p.get("sensitive")}
+    names = {p["name"] for p in snapshot["parameterContexts"][context]["parameters"] if p.get("sensitive")}
+    secret = {k: v for k, v in values.items() if k in names}
+    to_send = dict(values)
+    context_id = None
+    if sent is not None:
+        held = nifi.parameter_context(context)
+        context_id = held["id"] if held else None
+        if existing is not None and not replace and context_id is not None:
+            lacking = {
+                p["parameter"]["name"]
+                for p in held["component"]["parameters"]
+                if p["parameter"].get("value") is None and secret.get(p["parameter"]["name"])
+            }
+            resend = sent.changed(context_id, secret).keys() | lacking
+            to_send = {k: v for k, v in values.items() if k not in secret or k in resend}
     # an existing context of that name is reused, not renamed
-    nifi.update_parameters(context, values, sensitive=sensitive)
+    nifi.update_parameters(context, to_send, sensitive=names)
+    if sent is not None and context_id is not None:
+        sent.record(context_id, secret)
     return group_id
 
 

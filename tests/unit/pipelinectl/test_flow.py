@@ -106,6 +106,9 @@ class _Recorder:
         self.parameters = (values, set(sensitive))
         return True
 
+    def parameter_context(self, name: str) -> None:
+        return None
+
 
 def test_deploy_sends_the_password_as_a_sensitive_parameter(tmp_path: Path) -> None:
     nifi = _Recorder()

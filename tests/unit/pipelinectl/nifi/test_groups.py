@@ -4,11 +4,13 @@ replace when present, parameters always set, processor lookups."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipelinectl.nifi import groups
+from pipelinectl.nifi.sent_secrets import SentSecrets
 
 SNAPSHOT = {
     "flowContents": {"identifier": "g"},
@@ -21,6 +23,7 @@ class FakeNiFi:
         self.existing = existing
         self.calls: list[tuple] = []
         self._processors = processors or []
+        self.held: str | None = "********"  # how NiFi shows a sensitive value it holds
 
     def child_group(self, name: str) -> dict[str, Any] | None:
         return self.existing
@@ -44,6 +47,9 @@ class FakeNiFi:
     def update_parameters(self, context: str, values: dict[str, str], *, sensitive: set[str] = frozenset()) -> bool:
         self.calls.append(("parameters", context, values))
         return True
+
+    def parameter_context(self, name: str) -> dict[str, Any]:
+        return {"id": "ctx-id", "component": {"parameters": [{"parameter": {"name": "pw", "value": self.held}}]}}
 
     def processors(self, group_id: str) -> list[dict]:
         return self._processors
@@ -81,3 +87,44 @@ def test_processor_lookups() -> None:
     assert groups.python_processors(nifi, "g") == [python]  # type: ignore[arg-type]
     with pytest.raises(KeyError):
         groups.processor_named(nifi, "g", "Missing")  # type: ignore[arg-type]
+
+
+SECRET_SNAPSHOT = {
+    "flowContents": {"identifier": "g"},
+    "parameterContexts": {
+        "ctx": {
+            "name": "ctx",
+            "parameters": [
+                {"name": "dir", "sensitive": False, "value": ""},
+                {"name": "pw", "sensitive": True, "value": ""},
+            ],
+        }
+    },
+}
+
+
+def test_a_running_group_gets_a_sensitive_value_only_when_it_changed_or_nifi_lacks_it(tmp_path: Path) -> None:
+    """NiFi refuses to update a sensitive parameter while a processor using it is still starting, as
+    after a restart; so into a group left running only a changed value goes, and it goes always
+    into a group just uploaded or replaced."""
+    sent = SentSecrets(tmp_path / "sent.json")
+    values = {"dir": "/d", "pw": "s3cret"}
+    fresh = FakeNiFi()
+    groups.deploy(fresh, SECRET_SNAPSHOT, "pipeline", "ctx", values, sent=sent)  # type: ignore[arg-type]
+    assert fresh.calls[-1] == ("parameters", "ctx", values)
+
+    running = FakeNiFi(existing={"id": "old"})
+    groups.deploy(running, SECRET_SNAPSHOT, "pipeline", "ctx", values, replace=False, sent=sent)  # type: ignore[arg-type]
+    assert running.calls == [("parameters", "ctx", {"dir": "/d"})]
+
+    changed = {"dir": "/d", "pw": "new"}
+    groups.deploy(running, SECRET_SNAPSHOT, "pipeline", "ctx", changed, replace=False, sent=sent)  # type: ignore[arg-type]
+    assert running.calls[-1] == ("parameters", "ctx", changed)
+
+    running.held = None  # e.g. someone cleared it in the UI
+    groups.deploy(running, SECRET_SNAPSHOT, "pipeline", "ctx", changed, replace=False, sent=sent)  # type: ignore[arg-type]
+    assert running.calls[-1] == ("parameters", "ctx", changed)
+
+    replaced = FakeNiFi(existing={"id": "old"})
+    groups.deploy(replaced, SECRET_SNAPSHOT, "pipeline", "ctx", changed, sent=sent)  # type: ignore[arg-type]
+    assert replaced.calls[-1] == ("parameters", "ctx", changed)
