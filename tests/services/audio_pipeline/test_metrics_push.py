@@ -8,36 +8,21 @@ made visible, and no loss while the Pushgateway is down.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import textwrap
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from audio_pipeline import attributes as attr
 from audio_pipeline import metrics
 from support.metrics_samples import worker_process_env
-from support.monitoring_stack import temporary_stack
 
 from pipelinectl import promql
 from pipelinectl import settings as settings_mod
 from pipelinectl.services import prometheus as prom
 from pipelinectl.settings import Settings
-
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("prometheus") and shutil.which("prometheus-pushgateway")),
-    reason="needs Debian packages prometheus and prometheus-pushgateway",
-)
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    with temporary_stack(tmp_path_factory.mktemp("monitoring")) as settings:
-        yield settings
 
 
 def sink_for(settings: Settings, state_dir: Path | None, component: str, instance: str) -> metrics.MetricsSink:

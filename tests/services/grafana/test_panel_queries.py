@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import promql_parser
-import pytest
 from audio_pipeline import attributes as attr
 from audio_pipeline import metrics
-from support.monitoring_stack import temporary_stack
+from support.promql_names import selector_names
 
 from pipelinectl import dashboard_queries, promql
 from pipelinectl.services import prometheus as prom
 from pipelinectl.settings import Settings
-
-
-def selector_names(expr: str) -> set[str]:
-    names: set[str] = set()
-
-    def visit(node: object) -> None:
-        if isinstance(node, promql_parser.VectorSelector) and node.name:
-            names.add(node.name)
-
-    promql_parser.walk(promql_parser.parse(expr), visit)
-    return names
-
-
-needs_prometheus = pytest.mark.skipif(
-    not (shutil.which("prometheus") and shutil.which("prometheus-pushgateway")),
-    reason="needs Debian packages prometheus and prometheus-pushgateway",
-)
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    with temporary_stack(tmp_path_factory.mktemp("grafana-monitoring")) as settings:
-        yield settings
 
 
 def synthetic_batch(sink: metrics.MetricsSink, round_: int) -> None:
@@ -71,7 +44,6 @@ def pipeline_only(expr: str) -> bool:
     return all(name.startswith("audio_pipeline_") for name in selector_names(expr))
 
 
-@needs_prometheus
 def test_every_pipeline_panel_query_returns_data(stack: Settings, tmp_path: Path) -> None:
     sink = metrics.MetricsSink(
         "StoreResult",

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from types import ModuleType
 
-import promql_parser
 import pytest
 import yaml
-from audio_pipeline import metrics
+from support.promql_names import pipeline_series, selector_names
 
 from grafana import builder, generate
 from grafana.panel_specs import DATASOURCE_UID
@@ -100,21 +99,8 @@ def test_required_panels_are_present() -> None:
     assert required <= titles, required - titles
 
 
-def selector_names(expr: str) -> set[str]:
-    names: set[str] = set()
-
-    def visit(node: object) -> None:
-        if isinstance(node, promql_parser.VectorSelector) and node.name:
-            names.add(node.name)
-
-    promql_parser.walk(promql_parser.parse(expr), visit)
-    return names
-
-
 def test_every_panel_query_parses_and_uses_known_metrics() -> None:
-    ours = set()
-    for name in metrics.metric_names():
-        ours |= {name, f"{name}_bucket", f"{name}_sum", f"{name}_count"}
+    ours = pipeline_series()
     queries = dashboard_queries.panel_queries()
     assert len(queries) >= 25
     for title, expr in queries:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import promql_parser
 import yaml
+from support.promql_names import pipeline_series, selector_names
 
 from pipelinectl.nifi import metric_names
 from pipelinectl.settings import REPO_ROOT
@@ -56,25 +57,10 @@ def test_every_alert_fires_in_a_rule_unit_test() -> None:
     assert {rule["alert"] for rule in alerting_rules()} <= fired
 
 
-def metric_names(expr: str) -> set[str]:
-    names: set[str] = set()
-
-    def visit(node: object) -> None:
-        if isinstance(node, promql_parser.VectorSelector) and node.name:
-            names.add(node.name)
-
-    promql_parser.walk(promql_parser.parse(expr), visit)
-    return names
-
-
 def test_rules_use_real_metric_names() -> None:
-    from audio_pipeline import metrics
-
-    ours = set()
-    for name in metrics.metric_names():
-        ours |= {name, f"{name}_bucket", f"{name}_sum", f"{name}_count"}
+    ours = pipeline_series()
     for rule in alerting_rules():
-        for name in metric_names(rule["expr"]):
+        for name in selector_names(rule["expr"]):
             if name.startswith("nifi_"):
                 assert name in NIFI_METRICS, (rule["alert"], name)
             elif name.startswith("audio_pipeline_"):
