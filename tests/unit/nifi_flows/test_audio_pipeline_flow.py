@@ -1,0 +1,123 @@
+"""The committed flow reads in the NiFi UI as a person would organise it: five commented child
+process groups joined through ports, every queue named, and each path still reaching the processor
+it reached when the flow was one flat group."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pipelinectl import flow
+
+GROUPS = {
+    "Ingest": {"Watch inbox", "Mark folder source", "Receive HTTP", "Mark HTTP source", "Stamp ingest"},
+    "Analyse": {"DecodeAudio", "ClassifyAudio", "FingerprintAudio", "ScoreSpeechQuality"},
+    "Record and deliver": {"Record result", "Result to JSON", "Name result file", "Write result"},
+    "Quarantine": {
+        "Mark quarantined",
+        "Record quarantine",
+        "Reason to JSON attribute",
+        "Name quarantined file",
+        "Write quarantined audio",
+        "Reason as content",
+        "Name reason file",
+        "Write quarantine reason",
+    },
+    "Catalog": {
+        "List catalog",
+        "Fetch catalog file",
+        "Mark catalog source",
+        "Decode catalog track",
+        "RegisterCatalogTrack",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def top() -> dict[str, Any]:
+    return flow.read_flow()["flowContents"]
+
+
+def _groups(group: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield group
+    for child in group["processGroups"]:
+        yield from _groups(child)
+
+
+def _components(top: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """id -> (kind, name) of every processor and port in the flow."""
+    out = {}
+    for group in _groups(top):
+        for processor in group["processors"]:
+            out[processor["identifier"]] = ("PROCESSOR", processor["name"])
+        for port in group["inputPorts"] + group["outputPorts"]:
+            out[port["identifier"]] = (port["type"], f"{group['name']}.{port['name']}")
+    return out
+
+
+def _reached(top: dict[str, Any], source: str, relationship: str) -> set[str]:
+    """The processors a FlowFile leaving processor `source` by `relationship` reaches next, through ports."""
+    connections = [c for group in _groups(top) for c in group["connections"]]
+    kinds = _components(top)
+    start = next(i for i, (kind, name) in kinds.items() if kind == "PROCESSOR" and name == source)
+    frontier = [
+        c["destination"]["id"]
+        for c in connections
+        if c["source"]["id"] == start and relationship in c["selectedRelationships"]
+    ]
+    found = set()
+    while frontier:
+        node = frontier.pop()
+        kind, name = kinds[node]
+        if kind == "PROCESSOR":
+            found.add(name)
+        else:
+            frontier += [c["destination"]["id"] for c in connections if c["source"]["id"] == node]
+    return found
+
+
+def test_the_top_group_holds_only_the_five_groups_and_the_queues_between_them(top: dict[str, Any]) -> None:
+    assert top["processors"] == []
+    assert {g["name"]: {p["name"] for p in g["processors"]} for g in top["processGroups"]} == GROUPS
+    assert all(g["processGroups"] == [] for g in top["processGroups"])
+    for connection in top["connections"]:
+        assert connection["source"]["type"] == "OUTPUT_PORT" and connection["destination"]["type"] == "INPUT_PORT"
+
+
+def test_each_group_says_what_it_does_and_uses_the_pipeline_parameters(top: dict[str, Any]) -> None:
+    for group in _groups(top):
+        assert len(group["comments"]) > 40, group["name"]
+        assert group["parameterContextName"] == flow.PARAMETER_CONTEXT
+        for port in group["inputPorts"] + group["outputPorts"]:
+            assert port["comments"], f"{group['name']}.{port['name']}"
+
+
+def test_every_queue_says_what_waits_in_it(top: dict[str, Any]) -> None:
+    for group in _groups(top):
+        names = [c["name"] for c in group["connections"]]
+        assert all(names) and len(names) == len(set(names)), (group["name"], names)
+        assert "retry" not in names and "success" not in names
+
+
+@pytest.mark.parametrize(
+    ("source", "relationship", "destination"),
+    [
+        ("Stamp ingest", "success", "DecodeAudio"),
+        ("DecodeAudio", "success", "ClassifyAudio"),
+        ("ClassifyAudio", "retry", "ClassifyAudio"),
+        ("ClassifyAudio", "success", "FingerprintAudio"),
+        ("FingerprintAudio", "success", "ScoreSpeechQuality"),
+        ("ScoreSpeechQuality", "success", "Record result"),
+        ("ScoreSpeechQuality", "no reference", "Record result"),
+        ("Decode catalog track", "success", "RegisterCatalogTrack"),
+        ("Record result", "success", "Result to JSON"),
+    ]
+    + [
+        (stage, "failure", "Mark quarantined")
+        for stage in (*sorted(GROUPS["Analyse"]), "Decode catalog track", "RegisterCatalogTrack")
+    ],
+)
+def test_paths_through_the_ports(top: dict[str, Any], source: str, relationship: str, destination: str) -> None:
+    assert _reached(top, source, relationship) == {destination}
