@@ -25,7 +25,8 @@ from pathlib import Path
 
 from pipelinectl.settings import REPO_ROOT
 
-NIFI_VERSION = "2.3.0"
+NIFI_VERSION = "2.3.0"  # the one place: the poms of nifi/runtime get it as -Dnifi.version
+NIFI_API_VERSION = "2.0.0"  # nifi-api has its own releases; NiFi 2.3.0 is built against this one
 RUNTIME_DIR = REPO_ROOT / "nifi" / "runtime"
 BUILD_DIR = REPO_ROOT / "build"
 READY_MARKER = ".assembly-complete"
@@ -121,7 +122,7 @@ def _build_single_user_nar(lib_dir: Path, tools_dir: Path, work: Path) -> Path:
 
     source = RUNTIME_DIR / "single-user-auth"
     classes = work / "classes"
-    classpath = os.pathsep.join(str(lib_dir / name) for name in ("nifi-framework-api-2.3.0.jar", "nifi-api-2.0.0.jar"))
+    classpath = os.pathsep.join(str(lib_dir / name) for name in (f"nifi-framework-api-{NIFI_VERSION}.jar", f"nifi-api-{NIFI_API_VERSION}.jar"))
     sources = [str(p) for p in sorted((source / "src").rglob("*.java"))]
     command = [
         str(java_home() / "bin" / "java"),
@@ -170,6 +171,7 @@ def _mvn(pom: Path, **properties: str) -> None:
     mvn = shutil.which("mvn")
     if mvn is None:
         raise RuntimeError("Maven (mvn) is not installed; scripts/setup installs it from Debian's packages")
+    properties = {"nifi.version": NIFI_VERSION, "nifi-api.version": NIFI_API_VERSION, **properties}
     args = [mvn, "-B", "-q", "-Dstyle.color=never", "-f", str(pom), "package"] + [
         f"-D{k}={v}" for k, v in properties.items()
     ]
