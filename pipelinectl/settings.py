@@ -77,7 +77,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("NIFI_USERNAME", "", "login for NIFI_URL (and for the bearer-token refresher)"),
     Variable("NIFI_PASSWORD", "", "password for NIFI_URL (and for the bearer-token refresher)"),
     Variable("NIFI_TLS_VERIFY", "true", "false only for a self-signed NiFi at NIFI_URL on a private network"),
-    # Read by NiFi's Python processes (audio_pipeline/metrics.py):
+    # Read by NiFi's Python processes (the audio_pipeline.metrics package):
     Variable(
         "PUSHGATEWAY_URL",
         "http://127.0.0.1:$PUSHGATEWAY_PORT",
@@ -106,7 +106,7 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "PG_BIN",
-        "Debian's newest /usr/lib/postgresql/<version>/bin, else PATH",
+        "Debian's newest /usr/lib/postgresql/N/bin, else PATH",
         "the PostgreSQL programs the tests run their own server with",
         (TESTS,),
     ),

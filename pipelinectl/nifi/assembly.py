@@ -122,7 +122,8 @@ def _build_single_user_nar(lib_dir: Path, tools_dir: Path, work: Path) -> Path:
 
     source = RUNTIME_DIR / "single-user-auth"
     classes = work / "classes"
-    classpath = os.pathsep.join(str(lib_dir / name) for name in (f"nifi-framework-api-{NIFI_VERSION}.jar", f"nifi-api-{NIFI_API_VERSION}.jar"))
+    jars = (f"nifi-framework-api-{NIFI_VERSION}.jar", f"nifi-api-{NIFI_API_VERSION}.jar")
+    classpath = os.pathsep.join(str(lib_dir / name) for name in jars)
     sources = [str(p) for p in sorted((source / "src").rglob("*.java"))]
     command = [
         str(java_home() / "bin" / "java"),

@@ -141,3 +141,10 @@ def test_settings_hand_url_and_password_to_the_processes_they_start(tmp_path: Pa
         "pw",
     )
     assert load(environment) == settings
+
+
+def test_readme_configuration_table_is_the_generated_one() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert settings.markdown_table() in readme, (
+        "README.md's configuration table differs from `python -m pipelinectl.settings`: paste its output"
+    )
