@@ -4,6 +4,7 @@ it reached when the flow was one flat group."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -121,3 +122,18 @@ def test_every_queue_says_what_waits_in_it(top: dict[str, Any]) -> None:
 )
 def test_paths_through_the_ports(top: dict[str, Any], source: str, relationship: str, destination: str) -> None:
     assert _reached(top, source, relationship) == {destination}
+
+
+def test_reason_codes_the_flow_writes_are_registered(top: dict[str, Any]) -> None:
+    """The flow's own fallback (a processor that raised) names a code of errors.py, as processors do."""
+    from audio_pipeline.attributes import ERROR
+    from audio_pipeline.errors import REASON_CODES
+
+    written = [
+        processor["properties"][ERROR]
+        for group in _groups(top)
+        for processor in group["processors"]
+        if ERROR in (processor.get("properties") or {})
+    ]
+    codes = {code for value in written for code in re.findall(r"replaceEmpty\('([a-z_]+)'\)", value)}
+    assert codes and codes <= REASON_CODES.keys(), codes - REASON_CODES.keys()
