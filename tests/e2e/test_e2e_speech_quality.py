@@ -6,6 +6,7 @@ import shutil
 
 import psutil
 import pytest
+import requests
 import soundfile as sf
 from pesq import pesq
 from support.pipeline_instance import Pipeline
@@ -102,3 +103,22 @@ def test_pesq_runs_in_worker_processes_that_are_replaced_when_they_die(pipeline:
     assert kind == "result"  # scored by fresh workers, not quarantined
     assert second["audio.pesq.mos"] == first["audio.pesq.mos"]
     assert _pesq_workers(pipeline) and not {w.pid for w in _pesq_workers(pipeline)} & {w.pid for w in workers}
+
+
+@pytest.mark.parametrize("case", [str.lower, str.title, str.upper], ids=["lower", "Title", "UPPER"])
+def test_headers_count_in_any_case(pipeline: Pipeline, audio, case) -> None:
+    """HTTP header names are case-insensitive (RFC 9110): urllib sends `Filename`, HTTP/2 `filename`."""
+    reference = audio.speech(rate=16000)
+    ref_name = f"case-ref-{case.__name__}.wav"
+    shutil.copyfile(reference, pipeline.settings.references_dir / ref_name)
+    name = f"case-{case.__name__}.wav"
+    headers = {case("filename"): name, case("reference"): ref_name}
+    body = audio.degrade(reference, "noise", rate=16000).read_bytes()
+
+    assert requests.post(pipeline.ingest_url, data=body, headers=headers, timeout=30).status_code == 200
+    kind, attrs = pipeline.wait_for(name)
+
+    assert kind == "result" and attrs["filename"] == name
+    assert attrs["audio.output.name"].startswith(f"{name}--")
+    assert attrs["audio.reference.filename"] == ref_name and float(attrs["audio.pesq.mos"]) > 1.0
+    assert "audio.http.filename" not in attrs
