@@ -44,24 +44,23 @@ def deploy(
             nifi.replace_group(group_id, filled)
     names = {p["name"] for p in snapshot["parameterContexts"][context]["parameters"] if p.get("sensitive")}
     secret = {k: v for k, v in values.items() if k in names}
-    to_send = dict(values)
-    context_id = None
-    if sent is not None:
-        held = nifi.parameter_context(context)
-        context_id = held["id"] if held else None
-        if existing is not None and not replace and context_id is not None:
-            lacking = {
-                p["parameter"]["name"]
-                for p in held["component"]["parameters"]
-                if p["parameter"].get("value") is None and secret.get(p["parameter"]["name"])
-            }
-            resend = sent.changed(context_id, secret).keys() | lacking
-            to_send = {k: v for k, v in values.items() if k not in secret or k in resend}
+    held = nifi.parameter_context(context) if sent is not None else None
+    to_send = values
+    if sent is not None and held is not None and existing is not None and not replace:
+        resend = _secrets_to_resend(held, secret, sent)
+        to_send = {k: v for k, v in values.items() if k not in secret or k in resend}
     # an existing context of that name is reused, not renamed
     nifi.update_parameters(context, to_send, sensitive=names)
-    if sent is not None and context_id is not None:
-        sent.record(context_id, secret)
+    if sent is not None and held is not None:
+        sent.record(held["id"], {k: v for k, v in secret.items() if k in to_send})
     return group_id
+
+
+def _secrets_to_resend(held: dict[str, Any], secret: dict[str, str], sent: SentSecrets) -> set[str]:
+    """The sensitive values a running group's context `held` needs: changed since last sent, or set
+    here and missing in NiFi."""
+    missing = {p["parameter"]["name"] for p in held["component"]["parameters"] if p["parameter"].get("value") is None}
+    return set(sent.changed(held["id"], secret)) | {name for name in missing if secret.get(name)}
 
 
 def stop(nifi: NiFiClient, group_id: str, timeout: float = 120.0) -> None:
