@@ -137,3 +137,17 @@ def test_reason_codes_the_flow_writes_are_registered(top: dict[str, Any]) -> Non
     ]
     codes = {code for value in written for code in re.findall(r"replaceEmpty\('([a-z_]+)'\)", value)}
     assert codes and codes <= REASON_CODES.keys(), codes - REASON_CODES.keys()
+
+
+def test_connection_ends_repeat_their_components_as_nifi_exports_them(top: dict[str, Any]) -> None:
+    """NiFi copies a component's name and comments into every connection end that names it, so a
+    comment edited in the file alone would not survive `./scripts/flow export`."""
+    shown = {
+        component["identifier"]: (component["name"], component["comments"])
+        for group in _groups(top)
+        for component in group["processors"] + group["inputPorts"] + group["outputPorts"]
+    }
+    for group in _groups(top):
+        for connection in group["connections"]:
+            for end in (connection["source"], connection["destination"]):
+                assert (end["name"], end["comments"]) == shown[end["id"]], connection["name"]
