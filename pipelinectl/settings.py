@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +44,26 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("NIFI_PROFILE", "dev", "dev: HTTP bound to 127.0.0.1, no login; secure: HTTPS with a single-user login"),
     Variable("NIFI_HTTP_PORT", "8080", "NiFi UI and REST API (HTTPS in the secure profile)"),
-    Variable("INGEST_HTTP_PORT", "9099", "ListenHTTP ingest endpoint"),
+    Variable(
+        "INGEST_HTTP_PORT",
+        "9099",
+        "HTTP ingest endpoint: ListenHTTP standalone; in a cluster the ingest balancer, in front of node i's "
+        "ListenHTTP on INGEST_HTTP_PORT + i",
+    ),
+    Variable(
+        "NIFI_CLUSTER_NODES",
+        "1",
+        "1: one standalone NiFi; N > 1: a NiFi cluster of N nodes on this machine with ZooKeeper, PostgreSQL "
+        "and the ingest balancer (node i's UI on NIFI_HTTP_PORT + i - 1)",
+    ),
+    Variable("NIFI_CLUSTER_PROTOCOL_PORT", "11443", "cluster mode: node i's cluster protocol port is this + i - 1"),
+    Variable("NIFI_LOAD_BALANCE_PORT", "6342", "cluster mode: node i's load-balance port is this + i - 1"),
+    Variable("ZOOKEEPER_PORT", "2181", "cluster mode: the ZooKeeper client port the nodes coordinate through"),
+    Variable(
+        "POSTGRES_PORT",
+        "5432",
+        "cluster mode without RESULTS_DATABASE_URL: the port of the PostgreSQL the scripts start for the results",
+    ),
     Variable("SERVING_GRPC_PORT", "8500", "model server gRPC (TF Serving API)"),
     Variable("SERVING_REST_PORT", "8501", "model server REST status and /monitoring/prometheus/metrics"),
     Variable("SERVING_HOST", "127.0.0.1", "where ClassifyAudio finds the model server's gRPC port"),
@@ -141,6 +160,11 @@ class Settings:
     prometheus_port: int
     pushgateway_port: int
     nifi_heap: str
+    cluster_nodes: int
+    cluster_protocol_port: int
+    load_balance_port: int
+    zookeeper_port: int
+    postgres_port: int
     results_database_url: str  # as configured: may still carry a password (flow.results_database splits it)
     results_database_password: str
     serving_host: str
@@ -149,6 +173,16 @@ class Settings:
     nifi_password: str
     nifi_tls_verify: bool
     processor_environment: Mapping[str, str] = field(default_factory=dict, hash=False)  # PROCESSOR_ONLY, if set
+    node: int = 0  # 0: the standalone NiFi, or the cluster as a whole; i >= 1: cluster node i (pipelinectl.cluster)
+
+    @property
+    def clustered(self) -> bool:
+        return self.cluster_nodes > 1
+
+    @property
+    def nifi_name(self) -> str:
+        """The NiFi's name for its home, pid file and log folder: nifi, or nifi-node<i> in a cluster."""
+        return f"nifi-node{self.node}" if self.node else "nifi"
 
     # Folders users and the flow share.
     @property
@@ -182,7 +216,11 @@ class Settings:
 
     @property
     def nifi_home(self) -> Path:
-        return self.data_dir / "nifi"
+        return self.data_dir / self.nifi_name
+
+    @property
+    def nifi_logs_dir(self) -> Path:
+        return self.logs_dir / self.nifi_name
 
     @property
     def serving_grpc_address(self) -> str:
@@ -203,6 +241,7 @@ class Settings:
             "PROMETHEUS_PORT": str(self.prometheus_port),
             "PUSHGATEWAY_PORT": str(self.pushgateway_port),
             "NIFI_HEAP": self.nifi_heap,
+            "NIFI_CLUSTER_NODES": str(self.cluster_nodes),
             "RESULTS_DATABASE_URL": self.results_database_url,
             "RESULTS_DATABASE_PASSWORD": self.results_database_password,
             "SERVING_HOST": self.serving_host,
@@ -213,7 +252,14 @@ class Settings:
         return (self.inbox_dir, self.results_dir, self.quarantine_dir, self.references_dir, self.catalog_dir)
 
 
-def load(env: dict[str, str] | None = None) -> Settings:
+def _positive(get: Callable[[str], str], name: str) -> int:
+    value = get(name)
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from `env` (default: os.environ), falling back to DEFAULTS."""
     source = os.environ if env is None else env
 
@@ -234,6 +280,11 @@ def load(env: dict[str, str] | None = None) -> Settings:
         prometheus_port=int(get("PROMETHEUS_PORT")),
         pushgateway_port=int(get("PUSHGATEWAY_PORT")),
         nifi_heap=get("NIFI_HEAP"),
+        cluster_nodes=_positive(get, "NIFI_CLUSTER_NODES"),
+        cluster_protocol_port=int(get("NIFI_CLUSTER_PROTOCOL_PORT")),
+        load_balance_port=int(get("NIFI_LOAD_BALANCE_PORT")),
+        zookeeper_port=int(get("ZOOKEEPER_PORT")),
+        postgres_port=int(get("POSTGRES_PORT")),
         results_database_url=get("RESULTS_DATABASE_URL"),
         results_database_password=get("RESULTS_DATABASE_PASSWORD"),
         serving_host=get("SERVING_HOST"),

@@ -28,6 +28,7 @@ from pipelinectl.settings import REPO_ROOT
 NIFI_VERSION = "2.3.0"  # the one place: the poms of nifi/runtime get it as -Dnifi.version
 NIFI_API_VERSION = "2.0.0"  # nifi-api has its own releases; NiFi 2.3.0 is built against this one
 RUNTIME_DIR = REPO_ROOT / "nifi" / "runtime"
+ZOOKEEPER_DIR = RUNTIME_DIR / "zookeeper"  # not part of NiFi: pipelinectl.services.zookeeper fetches it
 BUILD_DIR = REPO_ROOT / "build"
 READY_MARKER = ".assembly-complete"
 SINGLE_USER_NAR = "audio-pipeline-single-user-nar"
@@ -55,7 +56,11 @@ ASSEMBLED_NARS = (
 
 def _inputs_digest() -> str:
     digest = hashlib.sha256()
-    inputs = [p for p in RUNTIME_DIR.rglob("*") if p.is_file() and p.suffix != ".md" and "target" not in p.parts]
+    inputs = [
+        p
+        for p in RUNTIME_DIR.rglob("*")
+        if p.is_file() and p.suffix != ".md" and "target" not in p.parts and not p.is_relative_to(ZOOKEEPER_DIR)
+    ]
     for path in [*sorted(inputs), Path(__file__)]:
         digest.update(path.relative_to(REPO_ROOT).as_posix().encode())
         digest.update(path.read_bytes())
@@ -168,7 +173,8 @@ def _build_single_user_nar(lib_dir: Path, tools_dir: Path, work: Path) -> Path:
     return target
 
 
-def _mvn(pom: Path, **properties: str) -> None:
+def mvn(pom: Path, **properties: str) -> None:
+    """`mvn package` of `pom` with the NiFi versions as properties; a failure raises with Maven's output."""
     mvn = shutil.which("mvn")
     if mvn is None:
         raise RuntimeError("Maven (mvn) is not installed; scripts/setup installs it from Debian's packages")
@@ -190,12 +196,12 @@ def assemble(force: bool = False) -> Path:
     with tempfile.TemporaryDirectory(dir=BUILD_DIR, prefix="assembling-") as tmp:
         staging = Path(tmp) / "nifi"
         tools = Path(tmp) / "tools"
-        _mvn(RUNTIME_DIR / "pom.xml", dist=str(staging), tools=str(tools))
+        mvn(RUNTIME_DIR / "pom.xml", dist=str(staging), tools=str(tools))
         lib_dir = staging / "lib"
         _build_single_user_nar(lib_dir, tools, Path(tmp) / "single-user-auth")
         for spec in ASSEMBLED_NARS:
             jars_dir = Path(tmp) / spec.nar_id
-            _mvn(RUNTIME_DIR / "nars" / spec.pom, out=str(jars_dir))
+            mvn(RUNTIME_DIR / "nars" / spec.pom, out=str(jars_dir))
             _pack_nar(spec, jars_dir, lib_dir)
         (staging / "python" / "extensions").mkdir(parents=True, exist_ok=True)
         (staging / READY_MARKER).write_text(_inputs_digest() + "\n")

@@ -1,7 +1,8 @@
 """A throwaway PostgreSQL cluster for tests: initdb + pg_ctl in a temp dir on a free 127.0.0.1 port.
 
 PostgreSQL refuses to run as root, so when the tests run as root the server runs as the
-`postgres` OS user (Debian's `postgresql` package creates it) through `runuser`. The cluster
+`postgres` OS user (Debian's `postgresql` package creates it), as the scripts' own results database
+does (pipelinectl.services.postgres: program discovery and the OS user are shared with it). The cluster
 trusts local TCP connections, keeps nothing durable (fsync off) and is deleted at exit.
 
 Use from tests::
@@ -17,9 +18,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import glob
 import os
-import pwd
 import shutil
 import subprocess
 import tempfile
@@ -28,28 +27,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipelinectl.ports import free_port
-
-SERVER_USER = "postgres"
+from pipelinectl.services import postgres as pipeline_postgres
 
 
 def find_bindir() -> Path | None:
     """Directory with initdb/pg_ctl: $PG_BIN, Debian's /usr/lib/postgresql/<newest>/bin, or PATH."""
-    candidates: list[str] = []
-    if os.environ.get("PG_BIN"):
-        candidates.append(os.environ["PG_BIN"])
-
-    def version(path: str) -> int:
-        name = Path(path).parent.name
-        return int(name) if name.isdigit() else 0
-
-    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=version, reverse=True)
-    initdb = shutil.which("initdb")
-    if initdb:
-        candidates.append(str(Path(initdb).parent))
-    for candidate in candidates:
-        if (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
-            return Path(candidate)
-    return None
+    return pipeline_postgres.find_bindir(os.environ.get("PG_BIN") or None)
 
 
 class PostgresCluster:
@@ -64,14 +47,10 @@ class PostgresCluster:
         self.data = self.root / "data"
         self.port = 0
         self.running = False
-        self._as_user: list[str] = []
-        if os.geteuid() == 0:
-            try:
-                entry = pwd.getpwnam(SERVER_USER)
-            except KeyError as exc:
-                raise RuntimeError(f"running as root needs the OS user {SERVER_USER!r}") from exc
-            os.chown(self.root, entry.pw_uid, entry.pw_gid)
-            self._as_user = ["runuser", "-u", SERVER_USER, "--"]
+        account = pipeline_postgres.server_account()  # None unless we are root
+        if account is not None:
+            os.chown(self.root, account.pw_uid, account.pw_gid)
+        self._as_user = pipeline_postgres.as_account(account)
         os.chmod(self.root, 0o700)
 
     @property
