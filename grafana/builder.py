@@ -48,6 +48,8 @@ def _panel(spec: PanelSpec, panel_id: int) -> cogbuilder.Builder[dashboard_model
         )
     elif spec.kind == "stat":
         panel = stat.Panel().reduce_options(common_builder.ReduceDataOptions().calcs(["lastNotNull"]))
+        if "text_mode" in spec.extra:  # "name": show which series (e.g. which node) rather than its value
+            panel = panel.text_mode(common.BigValueTextMode(spec.extra["text_mode"]))
     elif spec.kind == "heatmap":
         panel = heatmap.Panel().calculate(False)
     elif spec.kind == "piechart":

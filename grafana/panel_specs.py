@@ -36,7 +36,7 @@ class PanelSpec:
     height: int = 8
     stacked: bool = False
     bars: bool = False
-    extra: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # "min", "max"; stat panels: "text_mode"
 
 
 Rows = list[tuple[str, list[PanelSpec]]]

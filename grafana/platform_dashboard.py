@@ -1,5 +1,6 @@
-"""The "Audio pipeline platform" dashboard: NiFi queues, back-pressure and JVM; the model server's
-requests, errors and latency; scrape targets."""
+"""The "Audio pipeline platform" dashboard: NiFi queues, back-pressure and JVM; in cluster mode the
+nodes' connection, roles, throughput and queues; the model server's requests, errors and latency;
+scrape targets."""
 
 from __future__ import annotations
 
@@ -136,8 +137,62 @@ def platform_rows() -> Rows:
         PanelSpec(
             "Scrape targets up",
             "stat",
-            [Query("max by (job) (up)", "{{job}}")],
-            "1 = Prometheus reaches the target (nifi, pushgateway, model_server, prometheus).",
+            [Query("min by (job) (up)", "{{job}}")],
+            "1 = Prometheus reaches every target of the job (nifi: every node; pushgateway, model_server, "
+            "prometheus; in cluster mode also nifi_cluster, ingest_balancer).",
         ),
     ]
-    return [("NiFi", nifi), ("Model server and scrapes", model)]
+    return [("NiFi", nifi), ("Cluster", cluster_panels()), ("Model server and scrapes", model)]
+
+
+def cluster_panels() -> list[PanelSpec]:
+    """The cluster row; standalone, only the two per-node panels show data (for the one node)."""
+    return [
+        PanelSpec(
+            "Connected nodes",
+            "stat",
+            [
+                Query('max(audio_pipeline_nifi_cluster_nodes{state="CONNECTED"})', "connected"),
+                Query("max(audio_pipeline_nifi_cluster_nodes_expected)", "expected"),
+            ],
+            "Nodes the cluster reports CONNECTED, and the nodes it should have (NIFI_CLUSTER_NODES); "
+            "alerts when fewer for a minute. Cluster mode only.",
+            width=6,
+        ),
+        PanelSpec(
+            "Primary node",
+            "stat",
+            [
+                Query("max by (node) (audio_pipeline_nifi_cluster_node_primary) == 1", "primary {{node}}"),
+                Query("max by (node) (audio_pipeline_nifi_cluster_node_coordinator) == 1", "coordinator {{node}}"),
+            ],
+            "The node running the primary-node-only listings (inbox, catalog), and the cluster "
+            "coordinator. Cluster mode only.",
+            width=6,
+            extra={"text_mode": "name"},
+        ),
+        PanelSpec(
+            "Node connection",
+            "timeseries",
+            [Query("max by (node) (audio_pipeline_nifi_cluster_node_connected)", "{{node}}")],
+            "1 while the cluster reports the node CONNECTED: dips are disconnects, restarts and failovers. "
+            "Cluster mode only.",
+            extra={"min": 0, "max": 1},
+        ),
+        PanelSpec(
+            "Throughput per node",
+            "timeseries",
+            [Query(f"sum by (instance) (rate(audio_pipeline_files_total[{RATE}]))", "{{instance}}")],
+            "Files finished per second by the node whose processors recorded them (pushed `instance`: "
+            "host:web port of the node).",
+            unit="ops",
+            stacked=True,
+        ),
+        PanelSpec(
+            "Queue depth per node",
+            "timeseries",
+            [Query(f"sum by (instance) (nifi_amount_items_queued{{{CONNECTION}}})", "{{instance}}")],
+            "FlowFiles waiting in all connections of each node (scraped `instance`: the node's web address).",
+            stacked=True,
+        ),
+    ]

@@ -3,8 +3,10 @@
 Uses the Debian binaries (`/usr/bin/prometheus`, `/usr/bin/prometheus-pushgateway`), bound to
 127.0.0.1 on the ports from `pipelinectl.settings`, each with its data under
 `settings.state_dir/<service>/` (pid file and log as every service of pipelinectl.services). The
-config is rendered from prometheus/prometheus.yml.tmpl; in the secure profile Prometheus scrapes
-NiFi over HTTPS with the bearer token the token refresher keeps fresh (services/nifi_token.py).
+config is rendered from prometheus/prometheus.yml.tmpl: NiFi on every node (pipelinectl.cluster),
+and in cluster mode also the jobs of prometheus/cluster-scrape-configs.yml.tmpl (the cluster
+exporter, the ingest balancer). In the secure profile Prometheus scrapes NiFi over HTTPS with the
+bearer token the token refresher keeps fresh (services/nifi_token.py).
 
     python -m pipelinectl.services.prometheus render-config   print the config rendered for the settings
 """
@@ -18,13 +20,16 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from pipelinectl import cluster
 from pipelinectl.atomic_file import write_atomically
 from pipelinectl.nifi import security as nifi_security
+from pipelinectl.services import ingest_balancer
 from pipelinectl.services.supervisor import Service, answers_http
 from pipelinectl.settings import REPO_ROOT, Settings, load
 
 PROMETHEUS_DIR = REPO_ROOT / "prometheus"
 CONFIG_TEMPLATE = PROMETHEUS_DIR / "prometheus.yml.tmpl"
+CLUSTER_JOBS_TEMPLATE = PROMETHEUS_DIR / "cluster-scrape-configs.yml.tmpl"
 RULES_DIR = PROMETHEUS_DIR / "rules"
 
 PROMETHEUS_BIN = "/usr/bin/prometheus"
@@ -60,7 +65,8 @@ def render_config(
     evaluation_interval: str = "15s",
     rules_dir: Path = RULES_DIR,
 ) -> str:
-    """Render prometheus/prometheus.yml.tmpl for `settings` (secure profile: HTTPS + token file)."""
+    """Render prometheus/prometheus.yml.tmpl for `settings`: every NiFi node, the cluster's jobs when
+    clustered (secure profile: HTTPS + token file)."""
     template = string.Template(CONFIG_TEMPLATE.read_text(encoding="utf-8"))
     text = template.substitute(
         SCRAPE_INTERVAL=scrape_interval,
@@ -68,9 +74,10 @@ def render_config(
         RULES_DIR=str(rules_dir),
         PROMETHEUS_PORT=settings.prometheus_port,
         PUSHGATEWAY_PORT=settings.pushgateway_port,
-        NIFI_HTTP_PORT=settings.nifi_http_port,
+        NIFI_TARGETS=nifi_targets(settings),
         NIFI_SCHEME="https" if settings.profile == "secure" else "http",
         SERVING_REST_PORT=settings.serving_rest_port,
+        CLUSTER_SCRAPE_CONFIGS=cluster_scrape_configs(settings),
     )
     if settings.profile != "secure":
         return text
@@ -84,6 +91,25 @@ def render_config(
             job["tls_config"] = {"ca_file": str(nifi_security.tls_paths(settings)[0])}
     header = "# Rendered by pipelinectl.services.prometheus for the secure NiFi profile.\n"
     return header + yaml.safe_dump(document, sort_keys=False)
+
+
+def nifi_targets(settings: Settings) -> str:
+    """Every node's web address as a YAML flow list: ["127.0.0.1:8080", "127.0.0.1:8081"]."""
+    return "[" + ", ".join(f'"127.0.0.1:{node.nifi_http_port}"' for node in cluster.nodes(settings)) + "]"
+
+
+def cluster_scrape_configs(settings: Settings) -> str:
+    """The cluster-only scrape jobs (exporter, ingest balancer) as text to append, or "" standalone."""
+    if not settings.clustered:
+        return ""
+    from pipelinectl.services import cluster_exporter  # here: it imports this module
+
+    template = string.Template(CLUSTER_JOBS_TEMPLATE.read_text(encoding="utf-8"))
+    return "\n" + template.substitute(
+        CLUSTER_EXPORTER_PORT=cluster_exporter.port(settings),
+        INGEST_HTTP_PORT=settings.ingest_http_port,
+        INGEST_METRICS_PATH=ingest_balancer.METRICS_PATH,
+    )
 
 
 def config_path(settings: Settings) -> Path:

@@ -1,5 +1,6 @@
 """Prometheus test helpers: a private Pushgateway + Prometheus (free ports, a temporary data dir,
-stopped on exit), and settings with fixed ports for checking rendered configs."""
+stopped on exit), settings with fixed ports for checking rendered configs, and runs of free ports
+for what derives ports from a base (cluster nodes, the cluster exporter)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipelinectl.ports import free_port
+from pipelinectl.ports import free_port, port_is_free
 from pipelinectl.services import prometheus
 from pipelinectl.settings import Settings, load
 
@@ -55,3 +56,12 @@ def fixed_port_settings(data_dir: Path, **env: str) -> Settings:
 def scrape_jobs(document: dict) -> dict[str, dict]:
     """A Prometheus config's scrape jobs by name."""
     return {job["job_name"]: job for job in document["scrape_configs"]}
+
+
+def free_consecutive_ports(count: int, attempts: int = 50) -> int:
+    """The first of `count` consecutive free ports (a small race with other programs is possible)."""
+    for _ in range(attempts):
+        base = free_port()
+        if base + count <= 65535 and all(port_is_free(base + offset) for offset in range(1, count)):
+            return base
+    raise RuntimeError(f"no {count} consecutive free ports found")

@@ -1,11 +1,13 @@
-"""The series names a PromQL expression selects, and every series name our metrics sink exports:
-what the dashboard and alert-rule tests compare, so that a panel or rule cannot ask for a series
-that nobody writes."""
+"""The series names a PromQL expression selects, and every series name our metrics sink and our
+cluster exporter export: what the dashboard and alert-rule tests compare, so that a panel or rule
+cannot ask for a series that nobody writes."""
 
 from __future__ import annotations
 
 import promql_parser
 from audio_pipeline import metrics
+
+from pipelinectl.cluster_metrics import names as cluster_names
 
 
 def selector_names(expr: str) -> set[str]:
@@ -23,3 +25,8 @@ def selector_names(expr: str) -> set[str]:
 def pipeline_series() -> set[str]:
     """Every series our metrics sink exports, histograms' _bucket/_sum/_count included."""
     return {f"{name}{suffix}" for name in metrics.metric_names() for suffix in ("", "_bucket", "_sum", "_count")}
+
+
+def cluster_series() -> set[str]:
+    """Every series the cluster exporter (pipelinectl.cluster_metrics) exports."""
+    return set(cluster_names.METRIC_NAMES)

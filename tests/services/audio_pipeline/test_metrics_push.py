@@ -1,12 +1,14 @@
 """The metrics sink against a real Pushgateway and Prometheus (Debian binaries, free ports).
 
 Checks the transport contract of docs/metrics.md: per-worker groups summed by PromQL, a
-restarted worker continuing its slot's counters (no double count, no counter reset), a crash
-made visible, and no loss while the Pushgateway is down.
+restarted worker continuing its slot's counters (no double count, no counter reset), the workers
+of two cluster nodes kept apart by their node's identity, a crash made visible, and no loss while
+the Pushgateway is down.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -17,9 +19,10 @@ from pathlib import Path
 
 from audio_pipeline import attributes as attr
 from audio_pipeline import metrics
+from audio_pipeline.metrics import environment
 from support.metrics_samples import worker_process_env
 
-from pipelinectl import promql
+from pipelinectl import cluster, promql
 from pipelinectl import settings as settings_mod
 from pipelinectl.services import prometheus as prom
 from pipelinectl.settings import Settings
@@ -86,6 +89,43 @@ def test_restart_continues_counters_without_reset_or_double_count(stack: Setting
         "unclean": 0,
     }
     second.close()
+
+
+def node_sink(node: Settings, component: str) -> metrics.MetricsSink:
+    """A sink configured as a process of `node` is: from the environment the node gives NiFi."""
+    options = environment.sink_options(node.as_environment())
+    return metrics.MetricsSink(component, start_thread=False, **options)  # type: ignore[arg-type]
+
+
+def test_two_nodes_workers_sum_without_double_count_also_across_a_node_restart(stack: Settings, tmp_path: Path) -> None:
+    clustered = dataclasses.replace(stack, data_dir=tmp_path, cluster_nodes=2)
+    first, second = cluster.nodes(clustered)
+    a, b = node_sink(first, "StoreResult"), node_sink(second, "StoreResult")
+    assert a.worker == b.worker == "StoreResult-0"  # each node's own slot dir: the same slot names
+    assert a.instance != b.instance and a.pushgateway_url == prom.pushgateway_url(stack)
+    nodes = f'instance=~"{a.instance}|{b.instance}"'
+    record(a, 3)
+    record(b, 4, source="http")
+    assert a.flush() and b.flush()
+
+    def by_instance(expected: dict[str, float]) -> None:
+        expr = f"sum by (instance) (audio_pipeline_files_total{{{nodes}}})"
+        promql.wait_for_query(
+            stack, expr, lambda r: {s["metric"]["instance"]: float(s["value"][1]) for s in r} == expected
+        )
+
+    by_instance({a.instance: 3, b.instance: 4})
+    b.close()  # node 2 stops: its group stays, with its final values
+    restarted = node_sink(second, "StoreResult")  # and starts again: same identity, same slot
+    assert (restarted.instance, restarted.worker, restarted.previous_shutdown) == (b.instance, b.worker, "clean")
+    record(restarted, 2, source="http")
+    assert restarted.flush()
+    by_instance({a.instance: 3, b.instance: 6})
+    assert float(promql.query(stack, f"sum(audio_pipeline_files_total{{{nodes}}})")[0]["value"][1]) == 9
+    resets = promql.query(stack, f"resets(audio_pipeline_files_total{{{nodes}}}[5m])")
+    assert resets and all(float(r["value"][1]) == 0 for r in resets)
+    a.close()
+    restarted.close()
 
 
 CRASHING_WORKER = textwrap.dedent(

@@ -37,6 +37,17 @@ def test_rendered_configs_pass_promtool(tmp_path: Path) -> None:
 
 
 @needs_promtool
+def test_rendered_cluster_configs_pass_promtool(tmp_path: Path) -> None:
+    for profile in ("dev", "secure"):
+        settings = fixed_port_settings(tmp_path / profile, NIFI_PROFILE=profile, NIFI_CLUSTER_NODES="2")
+        rendered = prom.write_config(settings)
+        scrape = scrape_jobs(yaml.safe_load(rendered.read_text()))
+        assert scrape["nifi"]["static_configs"][0]["targets"] == ["127.0.0.1:18080", "127.0.0.1:18081"]
+        assert {"nifi_cluster", "ingest_balancer"} <= set(scrape)
+        promtool_ok("check", "config", str(rendered))
+
+
+@needs_promtool
 def test_compose_config_passes_promtool(tmp_path: Path) -> None:
     text = (REPO / "prometheus" / "prometheus.compose.yml").read_text()
     document = yaml.safe_load(text)

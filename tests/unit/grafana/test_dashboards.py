@@ -8,7 +8,7 @@ from types import ModuleType
 
 import pytest
 import yaml
-from support.promql_names import pipeline_series, selector_names
+from support.promql_names import cluster_series, pipeline_series, selector_names
 
 from grafana import builder, generate
 from grafana.panel_specs import DATASOURCE_UID
@@ -95,12 +95,16 @@ def test_required_panels_are_present() -> None:
         "JVM heap",
         "Model-server request latency",
         "Model-server error ratio",
+        "Connected nodes",
+        "Primary node",
+        "Throughput per node",
+        "Queue depth per node",
     }
     assert required <= titles, required - titles
 
 
 def test_every_panel_query_parses_and_uses_known_metrics() -> None:
-    ours = pipeline_series()
+    ours = pipeline_series() | cluster_series()
     queries = dashboard_queries.panel_queries()
     assert len(queries) >= 25
     for title, expr in queries:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import promql_parser
 import yaml
-from support.promql_names import pipeline_series, selector_names
+from support.promql_names import cluster_series, pipeline_series, selector_names
 
 from pipelinectl.nifi import metric_names
 from pipelinectl.settings import REPO_ROOT
@@ -39,6 +39,7 @@ def test_required_alerts_exist_and_are_documented() -> None:
         "NiFiBacklog",
         "NiFiBackPressure",
         "ModelServerDown",
+        "NiFiClusterNodeDisconnected",
     } <= names
     assert len(names) == len(rules)
     for rule in rules:
@@ -58,7 +59,7 @@ def test_every_alert_fires_in_a_rule_unit_test() -> None:
 
 
 def test_rules_use_real_metric_names() -> None:
-    ours = pipeline_series()
+    ours = pipeline_series() | cluster_series()
     for rule in alerting_rules():
         for name in selector_names(rule["expr"]):
             if name.startswith("nifi_"):

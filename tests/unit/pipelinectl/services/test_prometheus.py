@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 from support.monitoring_stack import fixed_port_settings, scrape_jobs
 
+from pipelinectl.services import cluster_exporter, ingest_balancer
 from pipelinectl.services import prometheus as prom
 from pipelinectl.settings import REPO_ROOT
 
@@ -30,6 +31,25 @@ def test_rendered_dev_config_scrapes_every_target(tmp_path: Path) -> None:
     assert scrape["model_server"]["static_configs"][0]["targets"] == ["127.0.0.1:18501"]
     assert scrape["prometheus"]["static_configs"][0]["targets"] == ["127.0.0.1:19090"]
     assert document["rule_files"] == [f"{REPO / 'prometheus' / 'rules'}/*.yml"]
+
+
+def test_standalone_config_has_no_cluster_jobs(tmp_path: Path) -> None:
+    scrape = scrape_jobs(yaml.safe_load(prom.render_config(fixed_port_settings(tmp_path))))
+    assert set(scrape) == {"prometheus", "nifi", "pushgateway", "model_server"}
+
+
+def test_a_cluster_is_scraped_on_every_node_with_its_exporter_and_balancer(tmp_path: Path) -> None:
+    settings = fixed_port_settings(tmp_path, NIFI_CLUSTER_NODES="3", INGEST_HTTP_PORT="19099")
+    text = prom.render_config(settings)
+    assert "$" not in text.split("scrape_configs:", 1)[1]
+    scrape = scrape_jobs(yaml.safe_load(text))
+    assert scrape["nifi"]["static_configs"][0]["targets"] == ["127.0.0.1:18080", "127.0.0.1:18081", "127.0.0.1:18082"]
+    assert scrape["nifi_cluster"]["static_configs"][0]["targets"] == [f"127.0.0.1:{cluster_exporter.port(settings)}"]
+    assert cluster_exporter.port(settings) == 19092
+    assert scrape["ingest_balancer"]["metrics_path"] == ingest_balancer.METRICS_PATH
+    assert scrape["ingest_balancer"]["static_configs"][0]["targets"] == ["127.0.0.1:19099"]
+    assert "honor_labels" not in scrape["nifi_cluster"]  # its `node` label is its own, `instance` the target
+    assert scrape["pushgateway"]["honor_labels"] is True
 
 
 def test_cli_render_config(tmp_path: Path) -> None:
@@ -65,3 +85,11 @@ def test_secure_config_reads_the_refreshed_token_over_https(tmp_path: Path) -> N
     assert nifi["scheme"] == "https"
     assert nifi["authorization"] == {"type": "Bearer", "credentials_file": str(prom.nifi_token_file(settings))}
     assert nifi["tls_config"] == {"ca_file": str(tmp_path / "state" / "tls" / "nifi.crt")}
+
+
+def test_secure_cluster_config_scrapes_every_node_with_the_token(tmp_path: Path) -> None:
+    settings = fixed_port_settings(tmp_path, NIFI_PROFILE="secure", NIFI_CLUSTER_NODES="2")
+    scrape = scrape_jobs(yaml.safe_load(prom.render_config(settings)))
+    assert scrape["nifi"]["static_configs"][0]["targets"] == ["127.0.0.1:18080", "127.0.0.1:18081"]
+    assert scrape["nifi"]["authorization"]["credentials_file"] == str(prom.nifi_token_file(settings))
+    assert "authorization" not in scrape["nifi_cluster"] and "authorization" not in scrape["ingest_balancer"]
