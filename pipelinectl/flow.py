@@ -18,8 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from audio_pipeline import database, database_credentials
-
+from pipelinectl import results_database
 from pipelinectl.nifi import flow_file, groups
 from pipelinectl.nifi import instance as nifi_instance
 from pipelinectl.nifi import security as nifi_security
@@ -30,28 +29,21 @@ from pipelinectl.settings import REPO_ROOT, Settings, load
 FLOW_FILE = REPO_ROOT / "nifi" / "flows" / "audio-pipeline.json"
 GROUP_NAME = "audio-pipeline"
 PARAMETER_CONTEXT = "audio-pipeline"
+# Answers of a cluster right after a deploy, while a node has not loaded a Python processor yet (NiFi
+# 2.3.0 fails to merge the nodes' views with a 500) or is still connecting (409): retried, not fatal.
+CLUSTER_SETTLING = frozenset({409, 500})
 LOAD_FAILURE_GRACE_S = 90.0  # how long a processor may stay broken (not merely installing) before we give up
-
-
-def results_database(settings: Settings) -> tuple[str, str]:
-    """(URL without password, password) of the results database: the password travels apart from
-    the URL, in the flow's sensitive parameter, also when RESULTS_DATABASE_URL still carries one."""
-    url, embedded = database_credentials.split_password(
-        settings.results_database_url or f"sqlite:///{database.default_sqlite_path(settings.data_dir)}"
-    )
-    return url, settings.results_database_password or embedded
 
 
 def parameter_values(settings: Settings) -> dict[str, str]:
     """The environment-specific parameters; everything else in the flow is environment-neutral."""
-    database_url, database_password = results_database(settings)
+    database_url, database_password = results_database.location(settings)
     return {
         "inbox_dir": str(settings.inbox_dir),
         "results_dir": str(settings.results_dir),
         "quarantine_dir": str(settings.quarantine_dir),
         "references_dir": str(settings.references_dir),
         "catalog_dir": str(settings.catalog_dir),
-        "ingest_http_port": str(settings.ingest_http_port),
         "serving_grpc_address": settings.serving_grpc_address,
         "results_database_url": database_url,
         "results_database_password": database_password,  # sensitive: NiFi never shows or exports it
@@ -106,13 +98,20 @@ def start(settings: Settings, group_id: str, timeout: float = 900.0) -> None:
     dependencies on first use, so the wait covers that too.
     """
     nifi = client(settings)
-    nifi.set_group_state(group_id, "ENABLED")
-    _tolerating_conflicts(nifi.set_group_state, group_id, "RUNNING")  # starts every processor valid now
+    _settling(nifi.set_group_state, group_id, "ENABLED")
+    _settling(_tolerating_conflicts, nifi.set_group_state, group_id, "RUNNING")  # starts every processor valid now
     deadline = time.monotonic() + timeout
     broken_since: float | None = None
     while True:
         pending, broken = [], []
-        for processor in nifi.processors(group_id):
+        try:
+            processors = nifi.processors(group_id)
+        except NiFiApiError as error:
+            if error.status not in CLUSTER_SETTLING or time.monotonic() > deadline:
+                raise
+            time.sleep(2.0)
+            continue
+        for processor in processors:
             component = processor["component"]
             if component["state"] == "RUNNING" and component.get("validationStatus") == "VALID":
                 continue
@@ -130,6 +129,19 @@ def start(settings: Settings, group_id: str, timeout: float = 900.0) -> None:
             raise RuntimeError(f"processors stay invalid: {'; '.join(pending)} (see logs/nifi/nifi-app.log)")
         if time.monotonic() > deadline:
             raise TimeoutError(f"flow not running after {timeout:.0f} s: {', '.join(pending)}")
+        time.sleep(2.0)
+
+
+def _settling(call: Callable[..., Any], *args: Any, timeout: float = 300.0) -> None:
+    """Call, retrying the answers of a cluster whose nodes have not all loaded the flow yet."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            call(*args)
+            return
+        except NiFiApiError as error:
+            if error.status not in CLUSTER_SETTLING or time.monotonic() > deadline:
+                raise
         time.sleep(2.0)
 
 

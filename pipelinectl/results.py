@@ -3,7 +3,7 @@
     results [-n 20] [--status ok|quarantined] [--source folder|http|catalog] [--since 2h|2024-05-01T10:00]
             [--name '*.mp3'] [--json]
 
-Reads the same database the flow writes: RESULTS_DATABASE_URL, or SQLite in the data dir.
+Reads the same database the flow writes (pipelinectl.results_database).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from audio_pipeline import database_credentials
 from audio_pipeline.database import DatabaseError, default_sqlite_path, open_database, redact
 from audio_pipeline.results_store import SOURCES, STATUSES, Result, ResultsStore
 
+from pipelinectl import results_database
 from pipelinectl.settings import load
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -114,10 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = load()
-    url = database_credentials.with_password(settings.results_database_url, settings.results_database_password)
-    if not url:
+    url = database_credentials.with_password(*results_database.location(settings))
+    if url.startswith("sqlite:"):
         path = default_sqlite_path(settings.data_dir)
-        if not path.exists():
+        if not settings.results_database_url and not path.exists():
             print(f"no results yet ({path} does not exist)", file=sys.stderr)
             return 0
     try:

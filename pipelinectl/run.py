@@ -11,10 +11,11 @@ import time
 
 import requests
 
-from pipelinectl import flow, services, setup
+from pipelinectl import cluster, flow, results_database, services, setup, stop
 from pipelinectl.nifi import instance as nifi_instance
+from pipelinectl.nifi import nodes
 from pipelinectl.nifi import security as nifi_security
-from pipelinectl.services import model_server
+from pipelinectl.services import model_server, postgres
 from pipelinectl.services.supervisor import Service
 from pipelinectl.settings import Settings, load
 
@@ -23,8 +24,14 @@ RESTART_STOP_TIMEOUT_S = 30.0  # a NiFi stuck in start-up may not finish its shu
 
 
 def entry_points(settings: Settings) -> list[tuple[str, str]]:
+    if settings.clustered:
+        interfaces = [
+            (f"NiFi UI, node {node.node}", f"{nifi_instance.base_url(node)}/nifi/") for node in cluster.nodes(settings)
+        ]
+    else:
+        interfaces = [("NiFi UI", f"{nifi_instance.base_url(settings)}/nifi/")]
     return [
-        ("NiFi UI", f"{nifi_instance.base_url(settings)}/nifi/"),
+        *interfaces,
         *(
             [("NiFi login", f"credentials in {nifi_security.credentials_file(settings)}")]
             if settings.profile == "secure"
@@ -33,6 +40,19 @@ def entry_points(settings: Settings) -> list[tuple[str, str]]:
         (
             "HTTP ingest",
             f"POST http://127.0.0.1:{settings.ingest_http_port}/audio (headers: filename, optional reference)",
+        ),
+        *(
+            [
+                ("ZooKeeper", cluster.zookeeper_connect_string(settings)),
+                ("Node ListenHTTP", ", ".join(str(node.ingest_http_port) for node in cluster.nodes(settings))),
+            ]
+            if settings.clustered
+            else []
+        ),
+        *(
+            [("Results database", postgres.database_url(settings))]
+            if results_database.uses_started_postgres(settings)
+            else []
         ),
         ("Inbox folder", str(settings.inbox_dir)),
         ("Results folder", str(settings.results_dir)),
@@ -51,7 +71,8 @@ def entry_points(settings: Settings) -> list[tuple[str, str]]:
 
 
 def deploy(settings: Settings, attempts: int = DEPLOY_ATTEMPTS) -> str:
-    """Deploy the flow; if NiFi never answers, keep a thread dump, restart NiFi and deploy again.
+    """Deploy the flow (through node 1 in a cluster: NiFi replicates it to every node); if NiFi never
+    answers, keep a thread dump, restart NiFi and deploy again.
 
     NiFi 2.3.0 now and then leaves the upload of a flow with Python processors unanswered: it starts
     launching the first Python process and then neither adds the processors nor answers (seen twice in
@@ -69,9 +90,8 @@ def deploy(settings: Settings, attempts: int = DEPLOY_ATTEMPTS) -> str:
                 f"{dump}; restarting NiFi",
                 file=sys.stderr,
             )
-            nifi_instance.stop(settings, timeout=RESTART_STOP_TIMEOUT_S)
-            nifi_instance.start(settings)
-            nifi_instance.wait_until_up(settings)
+            nodes.stop(cluster.nodes(settings), timeout=RESTART_STOP_TIMEOUT_S)
+            nodes.start(settings)
             replace = True
     return flow.deploy(settings, replace=replace)
 
@@ -85,20 +105,26 @@ def _start(service: Service, timings: dict[str, float]) -> None:
 def bring_up(settings: Settings) -> dict[str, float]:
     """Start whatever is not running; return timings (seconds) of the steps that ran.
 
-    The model server comes first (ClassifyAudio holds files until it answers), then NiFi and the
-    flow, then the services marked `after_flow` (the metrics stack, the secure profile's token refresher).
+    The model server comes first (ClassifyAudio holds files until it answers), in a cluster also
+    ZooKeeper and the results database, then NiFi and the flow, then the services marked
+    `after_flow` (the metrics stack, the ingest balancer, the secure profile's token refresher).
     """
     timings: dict[str, float] = {}
     timings["setup"] = setup.setup(settings)
+    if settings.clustered and settings.profile == "secure":
+        raise ValueError(
+            "NIFI_CLUSTER_NODES > 1 runs the dev profile only: the secure profile's nodes would need "
+            "certificates of their own (see README, Scaling out)"
+        )
     background = services.for_settings(settings)
     for service in background:
         if not service.after_flow:
             _start(service, timings)
+    if results_database.uses_started_postgres(settings):
+        postgres.ensure_database(settings)
     started = time.monotonic()
-    if not nifi_instance.is_running(settings):
-        nifi_instance.start(settings)
-    nifi_instance.wait_until_up(settings)
-    timings["nifi_up"] = time.monotonic() - started
+    nodes.start(settings)
+    timings["nifi_up" if not settings.clustered else "nodes_connected"] = time.monotonic() - started
     nifi = flow.client(settings)
     group = nifi.child_group(flow.GROUP_NAME)
     if group is None or not flow.is_running(settings):
@@ -114,7 +140,14 @@ def bring_up(settings: Settings) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     # scripts/run deploys to the NiFi it starts; NIFI_URL names another NiFi for ./scripts/flow only
     settings = dataclasses.replace(load(), nifi_url="")
-    timings = bring_up(settings)
+    try:
+        timings = bring_up(settings)
+    except RuntimeError as error:  # includes nodes.NodeStartError; a service that did not get ready
+        if not (settings.clustered or isinstance(error, nodes.NodeStartError)):
+            raise
+        stop.stop_everything(settings)  # a cluster that cannot form leaves nothing half-running
+        print(f"scripts/run: {error}\nStopped everything it had started.", file=sys.stderr)
+        return 1
     width = max(len(name) for name, _ in entry_points(settings))
     print("Audio pipeline is running.")
     for name, value in entry_points(settings):

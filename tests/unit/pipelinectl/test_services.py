@@ -63,7 +63,7 @@ def calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     monkeypatch.setattr(run.nifi_instance, "is_running", lambda settings: False)
     monkeypatch.setattr(run.nifi_instance, "start", lambda settings: seen.append("start nifi"))
     monkeypatch.setattr(run.nifi_instance, "wait_until_up", lambda settings: None)
-    monkeypatch.setattr(run.nifi_instance, "stop", lambda settings: seen.append("stop nifi") or True)
+    monkeypatch.setattr(run.nifi_instance, "stop", lambda settings, timeout=90.0: seen.append("stop nifi") or True)
 
     class NoGroup:
         def child_group(self, name: str) -> None:
@@ -124,5 +124,5 @@ def test_cli_status_stop_and_unknown_names(tmp_path: Path) -> None:
     stopped = cli(tmp_path, "stop")
     assert stopped.returncode == 0
     assert stopped.stdout.splitlines()[0] == "nifi-token-refresher: not running", "stop covers both profiles"
-    unknown = cli(tmp_path, "start", "zookeeper")
-    assert unknown.returncode == 2 and "unknown service(s) zookeeper" in unknown.stderr
+    unknown = cli(tmp_path, "start", "kafka")
+    assert unknown.returncode == 2 and "unknown service(s) kafka" in unknown.stderr
