@@ -8,9 +8,10 @@ import time
 
 from audio_pipeline import tfserving_proto
 
+from pipelinectl import kubernetes_tools
 from pipelinectl.nifi import assembly as nifi_assembly
 from pipelinectl.nifi import wheelhouse
-from pipelinectl.services import model_server
+from pipelinectl.services import model_server, zookeeper
 from pipelinectl.settings import Settings, load
 
 
@@ -22,13 +23,16 @@ def ensure_data_dirs(settings: Settings) -> None:
 
 def setup(settings: Settings, *, for_tests: bool = False) -> float:
     """Assemble NiFi, build the processors' wheelhouse and gRPC stubs, create the model server's
-    environment and the data dirs; return seconds taken."""
+    environment, fetch ZooKeeper (cluster mode and tests) and make the data dirs; return seconds taken."""
     started = time.monotonic()
     nifi_assembly.assemble()
     wheelhouse.ensure()
     tfserving_proto.ensure_stubs()
     model_server.install_venv()
+    if for_tests or settings.clustered:
+        zookeeper.ensure_jars()
     if for_tests:
+        kubernetes_tools.ensure()  # kubeconform and its schemas, for the manifest tests
         model_server.install_venv(
             model_server.RUNTIME_CHECK_VENV_DIR, requirements=model_server.RUNTIME_CHECK_REQUIREMENTS
         )

@@ -7,6 +7,8 @@ import subprocess
 
 from support.compose_file import COMPOSE_FILE, REPO, SECRETS, env_example, raw
 
+from pipelinectl.nifi.assembly import NIFI_VERSION
+
 
 def test_secrets_have_no_defaults_and_example_is_placeholder() -> None:
     text = COMPOSE_FILE.read_text()
@@ -35,7 +37,7 @@ def test_security_defaults() -> None:
         assert ":" in image and not image.endswith(":latest"), (name, image)
     assert not {"pushgateway", "tfserving", "postgres"} & {n for n, s in services.items() if s.get("ports")}
     nifi = services["nifi"]
-    assert nifi["image"] == "apache/nifi:2.11.0"
+    assert nifi["image"] == f"apache/nifi:{NIFI_VERSION}"
     assert "NIFI_WEB_HTTP_PORT" not in nifi["environment"]
     assert nifi["environment"]["NIFI_WEB_HTTPS_PORT"] == "8443"
     grafana = services["grafana"]["environment"]
