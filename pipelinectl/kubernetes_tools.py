@@ -1,10 +1,12 @@
 """The offline checkers of the Kubernetes manifests (kubernetes/), installed into build/.
 
-No cluster can run here, so the manifests are rendered (`kubectl kustomize`) and validated offline:
-kubeconform, built from the Go module proxy into build/tools, and the JSON schemas that the PyPI
-package kubernetes-validate ships (requirements/dev.txt). kubeconform cannot use those schemas as
-shipped: they refer to their definitions as "/api/_definitions.json", so a copy under build/ gets
-file:// references to its own _definitions.json. `ensure()` is idempotent and fast once done.
+No cluster can run here, so the manifests are rendered and validated offline. Rendering uses
+`kubectl kustomize` where kubectl is on PATH, else the standalone kustomize CLI (the same kustomize
+that kubectl embeds), built from the Go module proxy into build/tools: `kustomize_command()` chooses.
+Validation uses kubeconform, built there too, and the JSON schemas that the PyPI package
+kubernetes-validate ships (requirements/dev.txt). kubeconform cannot use those schemas as shipped:
+they refer to their definitions as "/api/_definitions.json", so a copy under build/ gets file://
+references to its own _definitions.json. `ensure()` is idempotent and fast once done.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from pipelinectl.settings import REPO_ROOT
 
 KUBECONFORM_MODULE = "github.com/yannh/kubeconform/cmd/kubeconform"
 KUBECONFORM_VERSION = "v0.8.0"
+# v5.8.2 is the newest release whose go.mod (go 1.26.0, kustomize/api v0.21.2) this machine's Go 1.26
+# builds; v5.8.3 needs Go 1.27. kubectl embeds its own kustomize (kubectl 1.32: v5.5.0); both render the
+# production overlay to the same bytes.
+KUSTOMIZE_MODULE = "sigs.k8s.io/kustomize/kustomize/v5"
+KUSTOMIZE_VERSION = "v5.8.2"
 KUBERNETES_VERSION = "1.33.0"  # the API version the manifests are validated against
 TOOLS_DIR = REPO_ROOT / "build" / "tools"
 SCHEMAS_ROOT = REPO_ROOT / "build" / "kubeconform-schemas"
@@ -27,34 +34,52 @@ SHIPPED_REFERENCE = '"/api/_definitions.json'
 
 
 def go_command() -> Path:
-    """The Go toolchain that builds kubeconform (PATH first, then where the machine image puts it)."""
+    """The Go toolchain that builds kubeconform and kustomize (PATH first, then where the machine image puts it)."""
     found = shutil.which("go")
     if found:
         return Path(found)
     if GO_FALLBACK.exists():
         return GO_FALLBACK
-    raise RuntimeError("kubeconform is built with Go, which is neither on PATH nor at /usr/local/go/bin/go")
+    raise RuntimeError("kubeconform and kustomize are built with Go, not on PATH nor at /usr/local/go/bin/go")
 
 
 def kubeconform_path() -> Path:
     return TOOLS_DIR / "kubeconform"
 
 
+def kustomize_path() -> Path:
+    return TOOLS_DIR / "kustomize"
+
+
+def _go_install(module: str, module_version: str, binary: Path) -> Path:
+    """`go install module@module_version` into build/tools, once: a stamp file records the version."""
+    stamp = binary.with_name(binary.name + ".version")
+    if binary.exists() and stamp.exists() and stamp.read_text().strip() == module_version:
+        return binary
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    environment = {**os.environ, "GOBIN": str(binary.parent)}
+    subprocess.run([str(go_command()), "install", f"{module}@{module_version}"], env=environment, check=True)
+    stamp.write_text(module_version + "\n")
+    return binary
+
+
 def ensure_kubeconform() -> Path:
     """kubeconform at KUBECONFORM_VERSION in build/tools, built once (about a minute on 2 cores)."""
-    binary = kubeconform_path()
-    stamp = TOOLS_DIR / "kubeconform.version"
-    if binary.exists() and stamp.exists() and stamp.read_text().strip() == KUBECONFORM_VERSION:
-        return binary
-    TOOLS_DIR.mkdir(parents=True, exist_ok=True)
-    environment = {**os.environ, "GOBIN": str(TOOLS_DIR)}
-    subprocess.run(
-        [str(go_command()), "install", f"{KUBECONFORM_MODULE}@{KUBECONFORM_VERSION}"],
-        env=environment,
-        check=True,
-    )
-    stamp.write_text(KUBECONFORM_VERSION + "\n")
-    return binary
+    return _go_install(KUBECONFORM_MODULE, KUBECONFORM_VERSION, kubeconform_path())
+
+
+def ensure_kustomize() -> Path:
+    """The standalone kustomize CLI at KUSTOMIZE_VERSION in build/tools, built once (about 30 s on 2 cores
+    with the modules to download)."""
+    return _go_install(KUSTOMIZE_MODULE, KUSTOMIZE_VERSION, kustomize_path())
+
+
+def kustomize_command() -> list[str]:
+    """The command that renders a kustomization (append the flags and the folder): `kubectl kustomize`
+    where kubectl is on PATH, else `kustomize build` of the CLI built into build/tools."""
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize"]
+    return [str(ensure_kustomize()), "build"]
 
 
 def shipped_schemas(kubernetes_version: str = KUBERNETES_VERSION) -> Path:
@@ -99,11 +124,13 @@ def schema_location(kubernetes_version: str = KUBERNETES_VERSION) -> str:
 
 
 def ensure() -> None:
-    """Everything the manifest tests need beyond the virtualenv (called by setup for the tests)."""
+    """Everything the manifest tests need beyond the virtualenv (called by setup for the tests):
+    kubeconform, its schemas, and kustomize where kubectl is not on PATH."""
     ensure_kubeconform()
     ensure_schemas()
+    kustomize_command()
 
 
 if __name__ == "__main__":
     ensure()
-    print(f"kubeconform {kubeconform_path()}, schemas {schemas_dir()}")
+    print(f"kubeconform {kubeconform_path()}, schemas {schemas_dir()}, kustomize {' '.join(kustomize_command())}")

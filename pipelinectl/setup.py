@@ -32,7 +32,7 @@ def setup(settings: Settings, *, for_tests: bool = False) -> float:
     if for_tests or settings.clustered:
         zookeeper.ensure_jars()
     if for_tests:
-        kubernetes_tools.ensure()  # kubeconform and its schemas, for the manifest tests
+        kubernetes_tools.ensure()  # kubeconform, its schemas and (without kubectl) kustomize, for the manifest tests
         model_server.install_venv(
             model_server.RUNTIME_CHECK_VENV_DIR, requirements=model_server.RUNTIME_CHECK_REQUIREMENTS
         )

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from pipelinectl.kubernetes_tools import kustomize_command
 from pipelinectl.settings import REPO_ROOT
 
 KUBERNETES_DIR = REPO_ROOT / "kubernetes"
@@ -152,7 +153,8 @@ def write_fake_secrets(overlay: Path) -> dict[str, bytes]:
 
 
 def render(workdir: Path) -> Rendered:
-    """`kubectl kustomize` of the production overlay, on a copy with fake secrets."""
+    """The production overlay rendered (`kubectl kustomize`, else the kustomize CLI built into build/tools:
+    pipelinectl.kubernetes_tools.kustomize_command), on a copy with fake secrets."""
     copy = workdir / "repo"
     shutil.copytree(KUBERNETES_DIR, copy / "kubernetes", ignore=shutil.ignore_patterns(*_real_secrets()))
     for source in SHARED_SOURCES:
@@ -160,7 +162,7 @@ def render(workdir: Path) -> Rendered:
     overlay = copy / OVERLAY.relative_to(REPO_ROOT)
     values = write_fake_secrets(overlay)
     result = subprocess.run(
-        ["kubectl", "kustomize", "--load-restrictor", "LoadRestrictionsNone", str(overlay)],
+        [*kustomize_command(), "--load-restrictor", "LoadRestrictionsNone", str(overlay)],
         capture_output=True,
         text=True,
         check=False,

@@ -1,12 +1,12 @@
-"""The Kubernetes manifests render (`kubectl kustomize`), pass kubeconform -strict and kubernetes-validate
-offline, and say what we mean: NiFi's ports, cluster settings, RBAC, secrets, resources and images."""
+"""The Kubernetes manifests render (`kubectl kustomize`, else the kustomize CLI built into build/tools),
+pass kubeconform -strict and kubernetes-validate offline, and say what we mean: NiFi's ports, cluster
+settings, RBAC, secrets, resources and images."""
 
 from __future__ import annotations
 
 import base64
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,6 @@ from support.kubernetes_manifests import (
 from pipelinectl import kubernetes_tools
 from pipelinectl.settings import REPO_ROOT
 from serving import model_contract
-
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="needs kubectl (kubectl kustomize)")
 
 # Exactly what nifi-framework-kubernetes-nar 2.3.0 calls (kubernetes/base/nifi/rbac.yaml says where).
 NIFI_RBAC = {
