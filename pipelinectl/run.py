@@ -15,6 +15,7 @@ from pipelinectl import cluster, flow, results_database, services, setup, stop
 from pipelinectl.nifi import instance as nifi_instance
 from pipelinectl.nifi import nodes
 from pipelinectl.nifi import security as nifi_security
+from pipelinectl.nifi.rest_client import NiFiApiError
 from pipelinectl.services import model_server, postgres
 from pipelinectl.services.supervisor import Service
 from pipelinectl.settings import Settings, load
@@ -92,6 +93,14 @@ def deploy(settings: Settings, attempts: int = DEPLOY_ATTEMPTS) -> str:
             )
             nodes.stop(cluster.nodes(settings), timeout=RESTART_STOP_TIMEOUT_S)
             nodes.start(settings)
+            replace = True
+        except NiFiApiError as error:
+            if not settings.clustered:
+                raise
+            # A node that reconnects during the deployment fails its replicated update ("Failed to
+            # update Flow on all nodes"): wait until all are connected again and replace the group.
+            print(f"flow deployment failed while the cluster changed (attempt {attempt}): {error}", file=sys.stderr)
+            nodes.wait_connected(settings)
             replace = True
     return flow.deploy(settings, replace=replace)
 

@@ -2,9 +2,10 @@
 
 One module, one cluster, tests in order: the work spreads over both nodes, the primary-node listing
 keeps its state in ZooKeeper, a ZooKeeper restart mid-load loses nothing, and a SIGKILLed primary
-hands its role over while ingest goes on; after `./scripts/run` starts the killed node again, every
-accepted file has ended exactly once. This folder sorts before the single-node e2e tests, so the
-cluster runs before the session's standalone NiFi exists (two cores are shared).
+hands its role over while ingest goes on; then a graceful `./scripts/stop` with files inside the
+flow, and `./scripts/run` starts both nodes again: every accepted file has ended exactly once.
+This folder sorts before the single-node e2e tests, so the cluster runs before the session's
+standalone NiFi exists (two cores are shared).
 """
 
 from __future__ import annotations
@@ -319,16 +320,26 @@ def test_killing_the_primary_node_hands_over_and_loses_nothing(pipeline: Pipelin
     listed_after = _nodewise(survivor, "List catalog", "flowFilesOut")[survivor.nifi_http_port]
     assert listed_after - survivor_listing_before == 1, "the old catalog files must not be listed again"
 
+    # Files still inside the survivor's flow wait in its repositories across a graceful stop.
+    in_flight = [f"stop-burst-{i}.wav" for i in range(10)]
+    for i, name in enumerate(in_flight):
+        assert pipeline.post(_clip(tmp_path, name, seed=150 + i).read_bytes(), name).status_code == 200
+    stopped = subprocess.run([str(REPO_ROOT / "scripts" / "stop")], env=pipeline.env, capture_output=True, timeout=300)
+    assert stopped.returncode == 0
+    assert not any(nifi_instance.is_running(node) for node in nodes.values())
+    ended_before = sum(1 for _, attrs in pipeline.outcomes() if attrs.get("filename") in in_flight)
+    print(f"\n[stop/run] {len(in_flight) - ended_before} of {len(in_flight)} files were inside the flow at the stop")
+
     again = subprocess.run(
         [str(REPO_ROOT / "scripts" / "run")], env=pipeline.env, capture_output=True, text=True, timeout=900
     )
     assert again.returncode == 0, again.stderr[-3000:]
-    assert nifi_instance.is_running(victim)
+    assert all(nifi_instance.is_running(node) for node in nodes.values())
 
-    once = [name for name in poster.accepted if name not in poster.retried] + dropped
+    once = [name for name in poster.accepted if name not in poster.retried] + dropped + in_flight
     outcomes = _ended(pipeline, once + [n for n in poster.accepted if n in poster.retried], timeout=420)
     rows = _rows(pipeline, list(outcomes))
-    _print_counts("primary SIGKILL", poster, outcomes, rows)
+    _print_counts("primary SIGKILL, then stop/run", poster, outcomes, rows)
     assert all(outcomes[name] == ["result"] for name in once), {n: outcomes[n] for n in once}
     # A retry whose first answer was lost with the node may have been stored by it too: at least once.
     assert all(kinds and set(kinds) == {"result"} for kinds in outcomes.values()), outcomes

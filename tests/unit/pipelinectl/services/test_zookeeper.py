@@ -71,6 +71,7 @@ def test_pom_pins_the_versions_of_nifis_client() -> None:
     assert pinned == {
         "zookeeper": zookeeper.VERSION,
         "metrics-core": "4.2.30",
+        "commons-cli": "1.5.0",
         "snappy-java": "1.1.10.7",
         "slf4j-api": "2.0.17",
         "logback-classic": "1.5.17",
