@@ -1,13 +1,16 @@
 """./scripts/bench: throughput, latency, scaling and memory of the pipeline on NiFi, against the same steps
 without NiFi (a plain-Python process pool) and the NiFi 1.x way (ExecuteStreamCommand, a script per file).
 
-Sections (all by default; --quick runs `throughput` with fewer files):
+Sections (all but `cluster` by default; --quick runs `throughput` with fewer files):
 
     throughput   10 s clips without and with PESQ references, fed over HTTP at saturation, through the
                  NiFi flow, the plain-Python baseline and the ExecuteStreamCommand flow
     latency      POST accepted -> result written, open-loop arrivals at 50 % and 90 % of saturation
     scaling      1 s .. 1 h clips one at a time: time, NiFi JVM and Python worker peak RSS
     fingerprint  catalog query time with 10, 100 and 1,000 tracks (if audio_pipeline.fingerprint_index exists)
+    cluster      only when named: a standalone NiFi and a 2-node cluster in alternating --rounds, each
+                 started by ./scripts/run (timed) on its own data dir: throughput of both 10 s sets, CPU
+                 seconds per audio second per node and service, a sizing table (about 15-20 min)
 
 It starts a private NiFi (free ports, data in $PIPELINE_DATA_DIR/bench/instance, stopped at the end)
 unless --attach is given, which uses the instance the environment's settings name. The corpus is
@@ -35,12 +38,13 @@ from bench.memory import RssSampler
 from bench.plan import WARMUP_FILES, Plan
 from bench.progress import log
 from bench.report import json_safe, render
-from bench.sections import fingerprint, latency, scaling, throughput
+from bench.sections import cluster, fingerprint, latency, scaling, throughput
 from pipelinectl import flow
 from pipelinectl.nifi import groups
 from pipelinectl.settings import load
 
-SECTIONS = ("throughput", "latency", "scaling", "fingerprint")
+SECTIONS = ("throughput", "latency", "scaling", "fingerprint", "cluster")
+ON_REQUEST = ("cluster",)  # not in a run without --sections: it starts instances of its own
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -83,6 +87,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=WARMUP_FILES,
         help=f"files each way processes before each throughput run is timed (default {WARMUP_FILES})",
     )
+    parser.add_argument("--rounds", type=int, default=2, help="cluster: alternating rounds of 1 node and 2 nodes")
     parser.add_argument("--latency-seconds", type=float, default=0.0, help="duration of each latency run")
     lengths = ",".join(f"{seconds:g}" for _, seconds, _ in corpus.SCALING_LENGTHS)
     parser.add_argument("--lengths", default="", help=f"scaling: clip lengths in seconds (default {lengths})")
@@ -120,10 +125,7 @@ def prepare(instance: Instance, corpus_dir: Path, workers: int, report: dict[str
     report["python_processors"] = sorted(p["component"]["name"] for p in python)
     report["workers"] = workers or None  # else set by the throughput section
     report["nifi_heap"] = instance.settings.nifi_heap
-    references = corpus.references_dir(corpus_dir)
-    instance.settings.references_dir.mkdir(parents=True, exist_ok=True)
-    for reference in references.glob("*.wav") if references.exists() else []:
-        shutil.copyfile(reference, instance.settings.references_dir / reference.name)
+    corpus.install_references(corpus_dir, instance.settings.references_dir)
 
 
 def write(report: dict[str, Any], bench_dir: Path) -> Path:
@@ -140,10 +142,13 @@ def write(report: dict[str, Any], bench_dir: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    sections = [s for s in args.sections.split(",") if s] or (["throughput"] if args.quick else list(SECTIONS))
+    default = ["throughput"] if args.quick else [s for s in SECTIONS if s not in ON_REQUEST]
+    sections = [s for s in args.sections.split(",") if s] or default
     unknown = set(sections) - set(SECTIONS)
     if unknown:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    if "cluster" in sections and args.attach:
+        raise SystemExit("the cluster section starts instances of its own: it does not --attach")
     try:
         properties = parse_properties(args.nifi_property)
     except ValueError as error:
@@ -201,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         if instance is not None and instance.private and not args.keep_instance:
             log("stopping the private NiFi")
             stop_private(instance)
+    if "cluster" in sections:  # after the private instance stopped: one NiFi at a time on the cores
+        cluster.run(plan, corpus_dir, bench_dir, runid, args.rounds, report)
     report["duration_s"] = time.monotonic() - started
     latest = write(report, bench_dir)
     print(render(report))

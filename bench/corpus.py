@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable
@@ -137,6 +138,14 @@ def ensure(root: Path, clip_set: ClipSet) -> list[Clip]:
 
 def references_dir(root: Path) -> Path:
     return root / "references"
+
+
+def install_references(root: Path, target: Path) -> None:
+    """Copy the corpus's PESQ references into an instance's references folder `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    source = references_dir(root)
+    for reference in source.glob("*.wav") if source.exists() else []:
+        shutil.copyfile(reference, target / reference.name)
 
 
 def _atomic(path: Path, write: object) -> None:

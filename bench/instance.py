@@ -14,13 +14,14 @@ import re
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipelinectl import flow
 from pipelinectl.nifi import instance as nifi_instance
-from pipelinectl.ports import free_port
+from pipelinectl.nifi import nodes as nifi_nodes
+from pipelinectl.ports import free_port, port_is_free
 from pipelinectl.settings import REPO_ROOT, Settings, load
 
 PORT_SETTINGS = (
@@ -31,7 +32,9 @@ PORT_SETTINGS = (
     "PROMETHEUS_PORT",
     "PUSHGATEWAY_PORT",
 )
+CLUSTER_PORT_SETTINGS = ("ZOOKEEPER_PORT", "POSTGRES_PORT")
 THROTTLE_MESSAGE = "due to archive file size constraints"
+_TIMING = re.compile(r"([A-Za-z][\w-]*) (\d+(?:\.\d+)?) s")
 
 
 @dataclass
@@ -41,6 +44,7 @@ class Instance:
     private: bool
     group_id: str = ""
     log_offset: int = 0  # size of nifi-app.log when the benchmark began
+    start_timings: dict[str, float] = field(default_factory=dict)  # launch()'s
 
     @property
     def ingest_url(self) -> str:
@@ -84,30 +88,89 @@ def parse_properties(items: list[str]) -> dict[str, str]:
     return found
 
 
-def start_private(data_dir: Path, properties: dict[str, str], log: Any = print) -> Instance:
-    """Start (or reuse) the private instance, then deploy this checkout's flow and start it."""
-    # Its own data dir, ports and (SQLite) database: nothing shared with the developer's instance.
+def free_port_block(count: int) -> int:
+    """The first of `count` consecutive free ports (a cluster derives its nodes' ports from a base)."""
+    for _ in range(200):
+        base = free_port()
+        if base + count < 65536 and all(port_is_free(base + i, "127.0.0.1") for i in range(count)):
+            return base
+    raise RuntimeError(f"no block of {count} free ports found")
+
+
+def private_env(data_dir: Path, nodes: int = 1) -> dict[str, str]:
+    """The environment of a private pipeline in `data_dir` on free ports: a standalone NiFi, or with
+    `nodes` > 1 a cluster (blocks of ports for the nodes' base ports; ZooKeeper, PostgreSQL)."""
+    # Its own data dir, ports and results database: nothing shared with the developer's instance
+    # (standalone: SQLite; a cluster starts its own PostgreSQL when RESULTS_DATABASE_URL is empty).
     env = dict(os.environ, PIPELINE_DATA_DIR=str(data_dir), NIFI_PROFILE="dev", RESULTS_DATABASE_URL="", NIFI_URL="")
     env.update({name: str(free_port()) for name in PORT_SETTINGS})
-    data_dir.mkdir(parents=True, exist_ok=True)
+    env["NIFI_CLUSTER_NODES"] = str(nodes)
+    if nodes > 1:
+        env["NIFI_HTTP_PORT"] = str(free_port_block(nodes))
+        env["INGEST_HTTP_PORT"] = str(free_port_block(nodes + 1))  # the balancer, then node i's ListenHTTP
+        env["NIFI_CLUSTER_PROTOCOL_PORT"] = str(free_port_block(nodes))
+        env["NIFI_LOAD_BALANCE_PORT"] = str(free_port_block(nodes))
+        env.update({name: str(free_port()) for name in CLUSTER_PORT_SETTINGS})
+    return env
+
+
+def run_timings(output: str) -> dict[str, float]:
+    """The step timings pipelinectl.run prints last on stderr ("  setup 0.9 s, serving_up 4.1 s,
+    nifi_up 35.2 s, flow_running 61.0 s, ..."), as seconds by step; {} if there is no such line."""
+    for line in reversed(output.splitlines()):
+        items = [item.strip() for item in line.split(",")]
+        parsed = [_TIMING.fullmatch(item) for item in items]
+        if line.startswith("  ") and items and all(parsed):
+            return {match.group(1): float(match.group(2)) for match in parsed if match}
+    return {}
+
+
+def launch(data_dir: Path, env: dict[str, str], properties: dict[str, str]) -> dict[str, float]:
+    """Start the pipeline of `env` as ./scripts/run does (with `properties`: through pipelinectl.run in
+    a child process with those nifi.properties overrides); return its wall time (`wall_s`, invoked to
+    exit: everything up, the flow running) and its own step timings. On failure, stop it again."""
     settings = load(env)
-    if nifi_instance.pid(settings) is not None:  # left running (--keep-instance): restart on the new ports
-        stop_data_dir(data_dir)
+    if any(nifi_instance.is_running(node) for node in nifi_nodes.running_nodes(settings)):
+        stop_data_dir(data_dir)  # left running (--keep-instance): restart, on the new ports if any
+    command = [str(REPO_ROOT / "scripts" / "run")]
+    if properties:
+        command = [sys.executable, "-m", "bench.instance", "run"]
+        command += [f"--property={k}={v}" for k, v in properties.items()]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / "bench-run.log"
     started = time.monotonic()
-    command = [sys.executable, "-m", "bench.instance", "run"]
-    command += [f"--property={k}={v}" for k, v in properties.items()]
-    with open(data_dir / "bench-run.log", "w") as out:
+    with open(log_path, "w") as out:
         done = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=1800, check=False)
+    wall_s = time.monotonic() - started
     if done.returncode != 0:
         subprocess.run([str(REPO_ROOT / "scripts" / "stop")], env=env, capture_output=True, timeout=300, check=False)
         raise SystemExit(
-            f"starting NiFi failed ({done.returncode}); see {data_dir / 'bench-run.log'} and "
-            f"{settings.logs_dir / 'nifi' / 'nifi-app.log'}"
+            f"starting the pipeline failed ({done.returncode}); see {log_path} and "
+            f"{settings.logs_dir}/nifi*/nifi-app.log"
         )
-    instance = Instance(settings, env, private=True)
-    instance.group_id = flow.deploy(settings, replace=True)  # this checkout's flow, with these ports
-    flow.start(settings, instance.group_id)
-    log(f"private NiFi up on port {settings.nifi_http_port} after {time.monotonic() - started:.0f} s")
+    return {"wall_s": wall_s, **run_timings(log_path.read_text(errors="replace"))}
+
+
+def start_private(
+    data_dir: Path,
+    properties: dict[str, str],
+    log: Any = print,
+    *,
+    env: dict[str, str] | None = None,
+    redeploy: bool = True,
+) -> Instance:
+    """Start (or reuse) the private instance, then (`redeploy`) deploy this checkout's flow and start it.
+    `env` (private_env's) keeps the ports of an earlier start; without it a standalone gets new ones."""
+    env = env or private_env(data_dir)
+    timings = launch(data_dir, env, properties)
+    instance = Instance(load(env), env, private=True, start_timings=timings)
+    if redeploy:
+        instance.group_id = flow.deploy(instance.settings, replace=True)  # this checkout's flow, with these ports
+        flow.start(instance.settings, instance.group_id)
+    else:  # the flow ./scripts/run deployed or resumed
+        group = flow.client(instance.settings).child_group(flow.GROUP_NAME)
+        instance.group_id = group["id"] if group else ""
+    log(f"private NiFi up on port {instance.settings.nifi_http_port} after {timings['wall_s']:.0f} s")
     return instance
 
 

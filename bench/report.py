@@ -114,15 +114,19 @@ def render(report: dict[str, Any]) -> str:
     """The whole report as Markdown (what ./scripts/bench prints)."""
     parts = [f"# Benchmark {report.get('started_at', '')}", ""]
     machine = report.get("machine", {})
-    parts.append(
+    line = (
         f"Machine: {machine.get('cpu_model', '?')}, {machine.get('cores', '?')} cores, "
-        f"{machine.get('ram_gb', math.nan):.1f} GB RAM, load average at start {machine.get('load_average', '?')}. "
-        f"Python processors: {', '.join(report.get('python_processors', [])) or '?'}; the files pass through "
-        f"{', '.join(report.get('python_processors_used', [])) or '?'}: {report.get('workers') or '?'} worker "
-        f"processes. NiFi heap {report.get('nifi_heap', '?')}. "
-        "Steps the baseline runs: "
-        f"{', '.join(report.get('steps', [])) or '?'}."
+        f"{machine.get('ram_gb', math.nan):.1f} GB RAM, load average at start {machine.get('load_average', '?')}."
     )
+    if "python_processors" in report or not report.get("cluster"):  # a private or attached instance ran
+        line += (
+            f" Python processors: {', '.join(report.get('python_processors', [])) or '?'}; the files pass through "
+            f"{', '.join(report.get('python_processors_used', [])) or '?'}: {report.get('workers') or '?'} worker "
+            f"processes. NiFi heap {report.get('nifi_heap', '?')}. "
+            "Steps the baseline runs: "
+            f"{', '.join(report.get('steps', [])) or '?'}."
+        )
+    parts.append(line)
     overrides = report.get("nifi_property_overrides") or {}
     if overrides:
         parts.append(
@@ -262,7 +266,241 @@ def render(report: dict[str, Any]) -> str:
             rows = [[int(size), f["p50_ms"], f["p95_ms"], f["queries"]] for size, f in fingerprint.items()]
             parts += [markdown_table(["catalog tracks", "p50 ms", "p95 ms", "queries"], rows), ""]
 
+    if report.get("cluster"):
+        parts += cluster_parts(report["cluster"])
+
     verdicts = targets(report)
-    parts += ["## Targets (reported, not asserted)", ""]
-    parts += [markdown_table(["target", "measured", "verdict"], [[v.target, v.value, _mark(v.met)] for v in verdicts])]
+    if any(v.met is not None for v in verdicts) or not report.get("cluster"):
+        parts += ["## Targets (reported, not asserted)", ""]
+        parts += [
+            markdown_table(["target", "measured", "verdict"], [[v.target, v.value, _mark(v.met)] for v in verdicts])
+        ]
     return "\n".join(parts) + "\n"
+
+
+def _per_mode(by_mode: dict[str, Any], key: str) -> list[Any]:
+    return [(by_mode.get(mode) or {}).get(key) for mode in ("1 node", "2 nodes")]
+
+
+def cluster_parts(cluster: dict[str, Any]) -> list[str]:
+    """The cluster section: starts, throughput 1 node / 2 nodes, CPU per audio second, sizing."""
+    parts = [
+        "## Cluster: 1 node and 2 nodes on this machine",
+        "",
+        f"{cluster['rounds']} alternating round{'s' if cluster['rounds'] != 1 else ''} (1 node, 2 nodes, ...), "
+        "one NiFi set running at a time, each "
+        "started by ./scripts/run on its own data dir (new in round 1) and stopped by ./scripts/stop; "
+        f"{cluster['files_per_run']} files per set and run from {cluster['concurrency']} clients to the one "
+        f"ingest URL (standalone: ListenHTTP; cluster: the HAProxy balancer), after "
+        f"{cluster['warmup_files_per_node']} warm-up files per node; NiFi heap {cluster['nifi_heap_per_node']} "
+        "per node. Standalone: results in SQLite; cluster: PostgreSQL, ZooKeeper, the balancer.",
+        "",
+        "### Start: ./scripts/run invoked → exit (all nodes connected, flow running, services up)",
+        "",
+    ]
+    rows = [
+        [
+            s["round"],
+            "1 node" if s["nodes"] == 1 else f"{s['nodes']} nodes",
+            s["kind"],
+            s.get("wall_s"),
+            s.get("before_nifi_s"),
+            s.get("nodes_connected_s"),
+            s.get("flow_running_s"),
+            s.get("after_flow_s"),
+            s.get("stop_wall_s"),
+        ]
+        for s in cluster["starts"]
+    ]
+    parts += [
+        markdown_table(
+            [
+                "round",
+                "mode",
+                "start",
+                "scripts/run s",
+                "setup + services before NiFi s",
+                "NiFi launch → all nodes connected s",
+                "NiFi launch → flow running s",
+                "services after the flow s",
+                "scripts/stop s",
+            ],
+            rows,
+        ),
+        "",
+        "### Throughput at saturation (audio s / s, files / s)",
+        "",
+    ]
+    by_round: dict[tuple[int, str], dict[int, dict[str, Any]]] = {}
+    for run in cluster["runs"]:
+        by_round.setdefault((run["round"], run["clips"]), {})[run["nodes"]] = run["throughput"]
+    rows = []
+    for (round_no, clips), modes in by_round.items():
+        one, two = modes.get(1) or {}, modes.get(2) or {}
+        rows.append(_throughput_row(str(round_no), clips, one, two))
+    for clips, by_mode in cluster["throughput"].items():
+        rows.append(_throughput_row("all", clips, by_mode.get("1 node") or {}, by_mode.get("2 nodes") or {}))
+    overall = cluster["overall"]
+    rows.append(_throughput_row("all", "both sets", overall.get("1 node") or {}, overall.get("2 nodes") or {}))
+    parts += [
+        markdown_table(
+            [
+                "round",
+                "clips",
+                "1 node audio s/s",
+                "2 nodes audio s/s",
+                "2 nodes / 1 node",
+                "1 node files/s",
+                "2 nodes files/s",
+                "lost/dup/errors 1 node",
+                "2 nodes",
+            ],
+            rows,
+        ),
+        "",
+    ]
+    by_round_ratio = cluster.get("ratio_2_nodes_to_1_node_by_round") or {}
+    if by_round_ratio:
+        parts += [
+            "2 nodes / 1 node on the combined workload by round: "
+            + ", ".join(f"round {k} {_cell(v)}" for k, v in by_round_ratio.items())
+            + ".",
+            "",
+        ]
+    parts += ["### CPU seconds per audio second (all rounds)", ""]
+    rows = []
+    service_lines = []
+    for clips, by_mode in cluster["cpu_s_per_audio_s"].items():
+        for mode, cpu in by_mode.items():
+            if not cpu:
+                continue
+            rows.append(
+                [
+                    clips,
+                    mode,
+                    cpu.get("node 1"),
+                    cpu.get("node 2"),
+                    cpu.get("nodes"),
+                    (cluster.get("nodes_cpu_ms_per_file", {}).get(clips) or {}).get(mode),
+                    cpu.get("serving"),
+                    cpu.get("other services"),
+                    cpu.get("bench client"),
+                    cpu.get("other processes"),
+                ]
+            )
+            services = {
+                k: v
+                for k, v in cpu.items()
+                if not k.startswith("node ")
+                and k not in ("nodes", "serving", "other services", "bench client", "other processes")
+            }
+            service_lines.append(
+                f"{clips}, {mode}: " + ", ".join(f"{k} {v:.4f}" for k, v in services.items() if v is not None)
+            )
+    parts += [
+        markdown_table(
+            [
+                "clips",
+                "mode",
+                "node 1",
+                "node 2",
+                "nodes",
+                "nodes: CPU ms per file",
+                "model server",
+                "other services",
+                "bench client",
+                "other processes",
+            ],
+            rows,
+        ),
+        "",
+        "Node i: its JVM and its Python processes (utime + stime from /proc). Other services, each: "
+        + "; ".join(service_lines)
+        + ". Other processes: the machine's busy CPU that none of these used (other work on the machine).",
+        "",
+    ]
+    cpu_ratio = cluster.get("cpu_ratio_2_nodes_to_1_node") or {}
+    idle = cluster.get("idle_cores_per_node") or {}
+    parts += [
+        "Nodes' CPU per audio second, 2 nodes / 1 node: "
+        + ", ".join(f"{k} {_cell(v)}" for k, v in cpu_ratio.items())
+        + ". Idle (no files, "
+        + ", ".join(f"{mode}: {_cell(v)} cores per node" for mode, v in idle.items())
+        + ").",
+        "",
+    ]
+    parts += sizing_parts(cluster.get("sizing") or {})
+    return parts
+
+
+def _throughput_row(round_no: str, clips: str, one: dict[str, Any], two: dict[str, Any]) -> list[Any]:
+    def faults(t: dict[str, Any]) -> int | None:
+        return t["errors"] + t["missing"] + t["duplicates"] if t else None
+
+    rate_one, rate_two = one.get("audio_s_per_s"), two.get("audio_s_per_s")
+    return [
+        round_no,
+        clips,
+        rate_one,
+        rate_two,
+        rate_two / rate_one if rate_one and rate_two is not None else None,
+        one.get("files_per_s"),
+        two.get("files_per_s"),
+        faults(one),
+        faults(two),
+    ]
+
+
+def sizing_parts(sizing: dict[str, Any]) -> list[str]:
+    """The sizing table and its assumptions (bench.sizing's rows)."""
+    rows = sizing.get("rows") or []
+    if not rows:
+        return []
+    assumptions = sizing["assumptions"]
+    sizes = assumptions["cores_per_machine"]
+    headers = ["clips", "audio h / h", "NiFi cores busy"]
+    headers += [f"nodes × {n} cores" for n in sizes]
+    headers += ["model server cores busy"] + [f"model server machines × {n}" for n in sizes]
+    headers += [f"nodes × {n} incl. model server" for n in sizes] + ["other services cores busy"]
+    table_rows = [
+        [
+            r["workload"],
+            int(r["hours_per_hour"]) if float(r["hours_per_hour"]).is_integer() else r["hours_per_hour"],
+            r["nifi_cores"],
+            *(r[f"nodes_{n}"] for n in sizes),
+            r["model_server_cores"],
+            *(r[f"model_server_machines_{n}"] for n in sizes),
+            *(r[f"nodes_with_model_server_{n}"] for n in sizes),
+            r["shared_cores"],
+        ]
+        for r in rows
+    ]
+    costs = "; ".join(
+        f"{c['workload']}: nodes {c['nodes']:.4f}, model server {c['model_server']:.4f}, other services "
+        f"{c['shared']:.4f}"
+        for c in sizing.get("costs", [])
+    )
+    idle = max((c["idle_cores_per_node"] for c in sizing.get("costs", [])), default=0.0)
+    u = assumptions["utilisation"]
+    return [
+        "### Sizing a real cluster (from the 2-node costs above)",
+        "",
+        markdown_table(headers, table_rows),
+        "",
+        "Assumptions:",
+        "",
+        "- One hour of audio per hour is one audio second per second; busy cores = rate × CPU seconds per audio "
+        f"second as measured here on the 2-node cluster ({costs}).",
+        f"- Machines of {' or '.join(str(n) for n in sizes)} cores of this machine's kind, run at {u:.0%} "
+        f"utilisation at the target rate; an idle node's own {idle:.3f} cores come off each node's capacity.",
+        '- The model server runs on machines of its own (its columns) or on the NiFi nodes ("incl. model '
+        'server"); PostgreSQL, ZooKeeper, the balancer and the metrics services run elsewhere (their busy '
+        "cores are given).",
+        "- Cost per file does not change with the number of nodes. Round robin sends (N − 1) / N of the "
+        "FlowFiles between steps to another node (half of them here, over loopback; over a network with N "
+        "nodes, most), so a larger cluster pays somewhat more per file than measured.",
+        "- 10 s clips: per-file costs dominate, the expensive case per audio second; longer files (broadcast "
+        "hours) cost less per audio second (the scaling section).",
+        "- No spare capacity for failover: add a node (N + 1) to keep the rate with one node down.",
+        "",
+    ]
