@@ -18,21 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelinectl import flow
+from pipelinectl import cluster, flow
 from pipelinectl.nifi import instance as nifi_instance
 from pipelinectl.nifi import nodes as nifi_nodes
-from pipelinectl.ports import free_port, port_is_free
 from pipelinectl.settings import REPO_ROOT, Settings, load
 
-PORT_SETTINGS = (
-    "NIFI_HTTP_PORT",
-    "INGEST_HTTP_PORT",
-    "SERVING_GRPC_PORT",
-    "SERVING_REST_PORT",
-    "PROMETHEUS_PORT",
-    "PUSHGATEWAY_PORT",
-)
-CLUSTER_PORT_SETTINGS = ("ZOOKEEPER_PORT", "POSTGRES_PORT")
 THROTTLE_MESSAGE = "due to archive file size constraints"
 _TIMING = re.compile(r"([A-Za-z][\w-]*) (\d+(?:\.\d+)?) s")
 
@@ -88,29 +78,13 @@ def parse_properties(items: list[str]) -> dict[str, str]:
     return found
 
 
-def free_port_block(count: int) -> int:
-    """The first of `count` consecutive free ports (a cluster derives its nodes' ports from a base)."""
-    for _ in range(200):
-        base = free_port()
-        if base + count < 65536 and all(port_is_free(base + i, "127.0.0.1") for i in range(count)):
-            return base
-    raise RuntimeError(f"no block of {count} free ports found")
-
-
 def private_env(data_dir: Path, nodes: int = 1) -> dict[str, str]:
     """The environment of a private pipeline in `data_dir` on free ports: a standalone NiFi, or with
     `nodes` > 1 a cluster (blocks of ports for the nodes' base ports; ZooKeeper, PostgreSQL)."""
     # Its own data dir, ports and results database: nothing shared with the developer's instance
     # (standalone: SQLite; a cluster starts its own PostgreSQL when RESULTS_DATABASE_URL is empty).
     env = dict(os.environ, PIPELINE_DATA_DIR=str(data_dir), NIFI_PROFILE="dev", RESULTS_DATABASE_URL="", NIFI_URL="")
-    env.update({name: str(free_port()) for name in PORT_SETTINGS})
-    env["NIFI_CLUSTER_NODES"] = str(nodes)
-    if nodes > 1:
-        env["NIFI_HTTP_PORT"] = str(free_port_block(nodes))
-        env["INGEST_HTTP_PORT"] = str(free_port_block(nodes + 1))  # the balancer, then node i's ListenHTTP
-        env["NIFI_CLUSTER_PROTOCOL_PORT"] = str(free_port_block(nodes))
-        env["NIFI_LOAD_BALANCE_PORT"] = str(free_port_block(nodes))
-        env.update({name: str(free_port()) for name in CLUSTER_PORT_SETTINGS})
+    env.update(cluster.free_base_ports(nodes))
     return env
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import socket
 
+from pipelinectl.ports import free_port, free_port_block
 from pipelinectl.settings import Settings
 
 CLUSTER_ROOT_NODE = "/audio-pipeline"  # ZooKeeper root of this cluster's coordination and component state
@@ -72,3 +73,26 @@ def node_ports(node_settings: Settings) -> dict[str, int]:
 
 def zookeeper_connect_string(settings: Settings) -> str:
     return f"127.0.0.1:{settings.zookeeper_port}"
+
+
+def free_base_ports(nodes: int = 1) -> dict[str, str]:
+    """Every port setting of a pipeline of `nodes` NiFi nodes, on free ports (tests and the benchmark
+    run private pipelines beside the developer's): blocks where ports are derived from a base."""
+    ports = {
+        "NIFI_HTTP_PORT": str(free_port_block(nodes)),
+        "INGEST_HTTP_PORT": str(free_port_block(nodes + 1)),  # the balancer, then node i's ListenHTTP
+        "SERVING_GRPC_PORT": str(free_port()),
+        "SERVING_REST_PORT": str(free_port()),
+        "PROMETHEUS_PORT": str(free_port()),
+        "PUSHGATEWAY_PORT": str(free_port()),
+        "NIFI_CLUSTER_NODES": str(nodes),
+    }
+    if nodes > 1:
+        ports |= {
+            "PUSHGATEWAY_PORT": str(free_port_block(2)),  # the cluster exporter takes the next port
+            "NIFI_CLUSTER_PROTOCOL_PORT": str(free_port_block(nodes)),
+            "NIFI_LOAD_BALANCE_PORT": str(free_port_block(nodes)),
+            "ZOOKEEPER_PORT": str(free_port()),
+            "POSTGRES_PORT": str(free_port()),
+        }
+    return ports

@@ -25,3 +25,12 @@ def port_is_free(port: int, host: str = "0.0.0.0") -> bool:
         except OSError:
             return False
     return True
+
+
+def free_port_block(count: int) -> int:
+    """The first of `count` consecutive free ports (a cluster derives its nodes' ports from a base)."""
+    for _ in range(200):
+        base = free_port()
+        if base + count < 65536 and all(port_is_free(base + i, "127.0.0.1") for i in range(count)):
+            return base
+    raise RuntimeError(f"no block of {count} free ports found")

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
-from pipelinectl.ports import free_port, port_is_free
+from pipelinectl import cluster
 from pipelinectl.settings import REPO_ROOT, Settings, load
 
 
@@ -69,39 +71,20 @@ class Pipeline:
         raise TimeoutError(f"no result or quarantine for {filename!r} within {timeout:.0f} s")
 
 
-def free_port_block(count: int) -> int:
-    """The first of `count` consecutive free ports (a cluster derives its nodes' ports from a base)."""
-    for _ in range(200):
-        base = free_port()
-        if base + count < 65536 and all(port_is_free(base + i, "127.0.0.1") for i in range(count)):
-            return base
-    raise RuntimeError(f"no block of {count} free ports found")
-
-
-def pipeline_ports(nodes: int = 1) -> dict[str, str]:
-    """Free ports for every base port of a pipeline of `nodes` NiFi nodes."""
-    ports = {
-        "NIFI_HTTP_PORT": str(free_port_block(nodes)),
-        "INGEST_HTTP_PORT": str(free_port_block(nodes + 1)),
-        "SERVING_GRPC_PORT": str(free_port()),
-        "SERVING_REST_PORT": str(free_port()),
-        "PROMETHEUS_PORT": str(free_port()),
-        "PUSHGATEWAY_PORT": str(free_port()),
-    }
-    if nodes > 1:
-        ports |= {
-            "NIFI_CLUSTER_NODES": str(nodes),
-            "NIFI_CLUSTER_PROTOCOL_PORT": str(free_port_block(nodes)),
-            "NIFI_LOAD_BALANCE_PORT": str(free_port_block(nodes)),
-            "ZOOKEEPER_PORT": str(free_port()),
-            "POSTGRES_PORT": str(free_port()),
-        }
-    return ports
+def passable_by_postgres(data_dir: Path) -> Path:
+    """`data_dir`, with the execute bit for others on it and on its parents up to the temp dir: a
+    cluster's PostgreSQL runs as the OS user postgres (the tests run as root) and must pass pytest's
+    0700 folders to reach state/postgres."""
+    for folder in (data_dir, *data_dir.parents):
+        if folder == Path(tempfile.gettempdir()):
+            break
+        folder.chmod(folder.stat().st_mode | stat.S_IXOTH)
+    return data_dir
 
 
 def start_pipeline(data_dir: Path, nodes: int = 1, **extra_env: str) -> Pipeline:
     """./scripts/run with a temporary data dir on free ports; `nodes` > 1 starts a cluster."""
-    env = {**os.environ, **pipeline_ports(nodes), **extra_env, "PIPELINE_DATA_DIR": str(data_dir)}
+    env = {**os.environ, **cluster.free_base_ports(nodes), **extra_env, "PIPELINE_DATA_DIR": str(data_dir)}
     run = subprocess.run([str(REPO_ROOT / "scripts" / "run")], env=env, capture_output=True, text=True, timeout=1500)
     if run.returncode != 0:
         subprocess.run([str(REPO_ROOT / "scripts" / "stop")], env=env, capture_output=True, timeout=300)

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
-import stat
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -25,13 +23,15 @@ import numpy as np
 import pytest
 import requests
 import soundfile as sf
-from support.pipeline_instance import Pipeline, start_pipeline, stop_pipeline
+from prometheus_client.parser import text_string_to_metric_families
+from support.pipeline_instance import Pipeline, passable_by_postgres, start_pipeline, stop_pipeline
 
 from pipelinectl import cluster, flow, results_database
+from pipelinectl.cluster_metrics import names as cluster_names
 from pipelinectl.nifi import instance as nifi_instance
 from pipelinectl.nifi import nodes as nifi_nodes
 from pipelinectl.nifi.rest_client import NiFiApiError
-from pipelinectl.services import zookeeper
+from pipelinectl.services import cluster_exporter, zookeeper
 from pipelinectl.settings import REPO_ROOT, Settings
 
 NODES = 2
@@ -40,12 +40,7 @@ RATE = 16000
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    data_dir = tmp_path_factory.mktemp("cluster-data")
-    # The started PostgreSQL runs as the OS user postgres (root here): let it pass pytest's 0700 folders.
-    for folder in (data_dir, *data_dir.parents):
-        if folder == Path(tempfile.gettempdir()):
-            break
-        folder.chmod(folder.stat().st_mode | stat.S_IXOTH)
+    data_dir = passable_by_postgres(tmp_path_factory.mktemp("cluster-data"))
     instance = start_pipeline(data_dir, nodes=NODES, NIFI_HEAP="1g")
     try:
         yield instance
@@ -212,6 +207,20 @@ def test_run_prints_each_node_ui_and_one_ingest_url(pipeline: Pipeline) -> None:
     assert pipeline.ingest_url.rsplit("/", 1)[0] in pipeline.run_output
     summary = nifi_nodes.cluster_summary(pipeline.settings)
     assert summary is not None and summary["connectedNodeCount"] == summary["totalNodeCount"] == NODES
+
+
+def test_the_cluster_exporter_reports_every_node_connected_and_one_primary(pipeline: Pipeline) -> None:
+    """What the dashboards' Cluster row and the disconnected-node alert read, from the real cluster."""
+    text = requests.get(f"{cluster_exporter.url(pipeline.settings)}/metrics", timeout=30).text
+    samples = {
+        (family.name, sample.labels.get(cluster_names.NODE, "")): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    addresses = {f"127.0.0.1:{_node(pipeline, i).nifi_http_port}" for i in range(1, NODES + 1)}
+    assert {node for name, node in samples if name == cluster_names.NODE_CONNECTED.name} == addresses
+    assert all(samples[(cluster_names.NODE_CONNECTED.name, node)] == 1 for node in addresses)
+    assert sum(samples[(cluster_names.NODE_PRIMARY.name, node)] for node in addresses) == 1
 
 
 def test_files_from_the_balancer_and_the_inbox_spread_over_both_nodes(pipeline: Pipeline, tmp_path: Path) -> None:

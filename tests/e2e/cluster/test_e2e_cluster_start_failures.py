@@ -5,30 +5,27 @@ from __future__ import annotations
 
 import os
 import socket
-import stat
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.pipeline_instance import pipeline_ports
+from support.pipeline_instance import passable_by_postgres
 
 from pipelinectl import cluster, services
 from pipelinectl.nifi import instance as nifi_instance
 from pipelinectl.nifi import nodes as nifi_nodes
-from pipelinectl.settings import REPO_ROOT, load
+from pipelinectl.settings import REPO_ROOT, Settings, load
 
 NODES = 2
 
 
-def _data_dir(tmp_path: Path) -> Path:
-    """A data dir the started PostgreSQL (OS user postgres) can pass into."""
-    for folder in (tmp_path, *tmp_path.parents):
-        if folder == Path(tempfile.gettempdir()):
-            break
-        folder.chmod(folder.stat().st_mode | stat.S_IXOTH)
-    return tmp_path
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A two-node pipeline's environment on free ports; ./scripts/stop afterwards, whatever happened."""
+    found = {**os.environ, **cluster.free_base_ports(NODES), "PIPELINE_DATA_DIR": str(passable_by_postgres(tmp_path))}
+    yield found
+    subprocess.run([str(REPO_ROOT / "scripts" / "stop")], env=found, capture_output=True, timeout=300)
 
 
 @pytest.fixture
@@ -40,12 +37,15 @@ def squatter() -> Iterator[socket.socket]:
     sock.close()
 
 
-def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(REPO_ROOT / "scripts" / "run")], env=env, capture_output=True, text=True, timeout=900)
+def _failed_run(env: dict[str, str]) -> str:
+    """./scripts/run, which must fail and leave nothing running; its stderr."""
+    run = subprocess.run([str(REPO_ROOT / "scripts" / "run")], env=env, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert _running(load(env)) == []
+    return run.stderr
 
 
-def _nothing_running(env: dict[str, str]) -> list[str]:
-    settings = load(env)
+def _running(settings: Settings) -> list[str]:
     running = [service.name for service in services.for_settings(settings, any_profile=True) if service.is_running()]
     running += [node.nifi_name for node in nifi_nodes.running_nodes(settings) if nifi_instance.is_running(node)]
     return running
@@ -53,34 +53,24 @@ def _nothing_running(env: dict[str, str]) -> list[str]:
 
 @pytest.mark.parametrize("taken", ["ListenHTTP", "cluster protocol"])
 def test_a_node_port_in_use_names_the_node_and_stops_everything(
-    tmp_path: Path, squatter: socket.socket, taken: str
+    env: dict[str, str], squatter: socket.socket, taken: str
 ) -> None:
-    env = {**os.environ, **pipeline_ports(NODES), "PIPELINE_DATA_DIR": str(_data_dir(tmp_path))}
     second = cluster.node(load(env), 2)
     port = cluster.node_ports(second)[taken]
     squatter.bind(("0.0.0.0", port))
     squatter.listen()
 
-    run = _run(env)
-    try:
-        assert run.returncode == 1, run.stdout + run.stderr
-        assert f"NiFi node 2 (127.0.0.1:{second.nifi_http_port}) cannot start: its {taken} port {port}" in run.stderr
-        assert "Stopped everything it had started." in run.stderr
-        assert _nothing_running(env) == []
-    finally:
-        subprocess.run([str(REPO_ROOT / "scripts" / "stop")], env=env, capture_output=True, timeout=300)
+    stderr = _failed_run(env)
+    assert f"NiFi node 2 (127.0.0.1:{second.nifi_http_port}) cannot start: its {taken} port {port}" in stderr
+    assert "Stopped everything it had started." in stderr
 
 
-def test_zookeeper_port_in_use_names_zookeeper_and_stops_everything(tmp_path: Path, squatter: socket.socket) -> None:
-    env = {**os.environ, **pipeline_ports(NODES), "PIPELINE_DATA_DIR": str(_data_dir(tmp_path))}
+def test_zookeeper_port_in_use_names_zookeeper_and_stops_everything(
+    env: dict[str, str], squatter: socket.socket
+) -> None:
     port = load(env).zookeeper_port
     squatter.bind(("127.0.0.1", port))
     squatter.listen()
 
-    run = _run(env)
-    try:
-        assert run.returncode == 1, run.stdout + run.stderr
-        assert f"ZooKeeper cannot start: port {port} (ZOOKEEPER_PORT) is already in use" in run.stderr
-        assert _nothing_running(env) == []
-    finally:
-        subprocess.run([str(REPO_ROOT / "scripts" / "stop")], env=env, capture_output=True, timeout=300)
+    stderr = _failed_run(env)
+    assert f"ZooKeeper cannot start: port {port} (ZOOKEEPER_PORT) is already in use" in stderr

@@ -73,28 +73,26 @@ def ports(container: dict[str, Any]) -> dict[str, int]:
 # -- offline schema validation --------------------------------------------------------------------------
 
 
+def _kubeconform(manifest: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """kubeconform -strict on `manifest`, against the schemas of kubernetes-validate (offline)."""
+    command = [
+        str(kubernetes_tools.kubeconform_path()),
+        "-strict",
+        *flags,
+        "-kubernetes-version",
+        kubernetes_tools.KUBERNETES_VERSION,
+        "-schema-location",
+        kubernetes_tools.schema_location(),
+        str(manifest),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+
+
 def test_kubeconform_strict_accepts_every_resource(rendered: Rendered, tmp_path: Path) -> None:
     kubernetes_tools.ensure()
     manifest = tmp_path / "rendered.yaml"
     manifest.write_text(yaml.safe_dump_all(rendered.documents))
-    result = subprocess.run(
-        [
-            str(kubernetes_tools.kubeconform_path()),
-            "-strict",
-            "-summary",
-            "-output",
-            "json",
-            "-kubernetes-version",
-            kubernetes_tools.KUBERNETES_VERSION,
-            "-schema-location",
-            kubernetes_tools.schema_location(),
-            str(manifest),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = _kubeconform(manifest, "-summary", "-output", "json")
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(result.stdout)["summary"]
     assert summary == {"valid": len(rendered.documents), "invalid": 0, "errors": 0, "skipped": 0}
@@ -108,21 +106,7 @@ def test_kubeconform_catches_a_wrong_type_and_an_unknown_field(rendered: Rendere
     broken["spec"]["replicaz"] = 3
     manifest = tmp_path / "broken.yaml"
     manifest.write_text(yaml.safe_dump(broken))
-    result = subprocess.run(
-        [
-            str(kubernetes_tools.kubeconform_path()),
-            "-strict",
-            "-kubernetes-version",
-            kubernetes_tools.KUBERNETES_VERSION,
-            "-schema-location",
-            kubernetes_tools.schema_location(),
-            str(manifest),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    result = _kubeconform(manifest)
     assert result.returncode == 1
     assert "replicas" in result.stdout and "replicaz" in result.stdout
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipelinectl import cluster
+from pipelinectl.ports import port_is_free
 from pipelinectl.settings import load
 
 BASE = {
@@ -67,3 +68,12 @@ def test_a_node_outside_the_cluster_is_refused(tmp_path: Path) -> None:
 def test_the_node_count_must_be_a_positive_number(value: str) -> None:
     with pytest.raises(ValueError, match="NIFI_CLUSTER_NODES"):
         load({"NIFI_CLUSTER_NODES": value})
+
+
+def test_free_base_ports_leave_room_for_every_derived_port() -> None:
+    ports = cluster.free_base_ports(2)
+    blocks = {"NIFI_HTTP_PORT": 2, "INGEST_HTTP_PORT": 3, "PUSHGATEWAY_PORT": 2, "NIFI_LOAD_BALANCE_PORT": 2}
+    for name, count in blocks.items():
+        assert all(port_is_free(int(ports[name]) + i, "127.0.0.1") for i in range(count)), name
+    assert ports["NIFI_CLUSTER_NODES"] == "2"
+    assert cluster.free_base_ports(1)["NIFI_CLUSTER_NODES"] == "1"
