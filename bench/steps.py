@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from audio_pipeline import attributes as attr
+
 from pipelinectl.settings import load
 
 if TYPE_CHECKING:
@@ -118,15 +120,18 @@ STEPS: tuple[Step, ...] = (
     Step(
         "decode",
         "DecodeAudio",
-        lambda decode, content, _, context: decode(
-            content, target_rate=context.target_rate, max_duration_s=context.max_duration_s
+        lambda decode, content, attributes, context: decode(
+            content,
+            target_rate=context.target_rate,
+            max_duration_s=context.max_duration_s,
+            filename=attributes.get(attr.FILENAME),
         ),
     ),
     Step(
         "classify",
         "ClassifyAudio",
-        lambda classify, content, _, context: classify(
-            content, client=context.serving_client, windowing=context.windowing
+        lambda classify, content, attributes, context: classify(
+            content, attributes, client=context.serving_client, windowing=context.windowing
         ),
     ),
     Step(

@@ -14,10 +14,29 @@ DURATION_SECONDS = "audio.duration.seconds"
 SAMPLE_RATE = "audio.sample.rate"
 CHANNELS = "audio.channels"
 SHA256 = "audio.sha256"
+DECODER = "audio.decoder"  # "libsndfile" or "ffmpeg": the decoder that read the file
+DECODER_FALLBACK = "audio.decoder.fallback"  # why libsndfile refused a file ffmpeg then decoded ("" if not)
 PEAK_DBFS = "audio.peak.dbfs"
 RMS_DBFS = "audio.rms.dbfs"
 SILENCE_RATIO = "audio.silence.ratio"
 CLIPPING_RATIO = "audio.clipping.ratio"
+BANDWIDTH_HZ = "audio.bandwidth.hz"  # highest frequency with meaningful energy in the audio as received
+PHASE_CORRELATION = "audio.phase.correlation"  # −1…+1 between the first two channels
+DOWNMIX_LOSS_DB = "audio.mono.downmix.loss.db"  # how far the mono downmix is below the channels
+MONO_COMPATIBLE = "audio.mono.compatible"  # "true" / "false"
+ANALYSIS_SOURCE = "audio.analysis.source"  # "downmix" or "channel N": what the analysis form was made from
+OUT_OF_BAND = "audio.out.of.band"  # "tone"/"noise" when all content lies above the analysis band, else ""
+
+
+def channel_peak_dbfs(number: int) -> str:
+    """Peak of channel `number` (1-based) as received."""
+    return f"audio.channel.{number}.peak.dbfs"
+
+
+def channel_rms_dbfs(number: int) -> str:
+    """RMS of channel `number` (1-based) as received."""
+    return f"audio.channel.{number}.rms.dbfs"
+
 
 PESQ_MOS = "audio.pesq.mos"
 PESQ_MODE = "audio.pesq.mode"
@@ -34,6 +53,8 @@ CLASS = "audio.class"
 CLASS_CONFIDENCE = "audio.class.confidence"
 CLASS_SCORES = "audio.class.scores"
 CLASS_SEGMENTS = "audio.class.segments"
+CLASS_BASIS = "audio.class.basis"  # one of CLASS_BASES: who named the class
+CLASS_BASES = ("model", "received spectrum")  # the served model, or the out-of-band rule (see received_signal)
 MODEL_NAME = "audio.model.name"
 MODEL_VERSION = "audio.model.version"
 RETRY_REASON = "audio.retry.reason"  # why the file is waiting on the retry route (empty once classified)

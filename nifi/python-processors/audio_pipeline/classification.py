@@ -152,7 +152,27 @@ class ClassificationResult:
             attributes.CLASS_SEGMENTS: json.dumps([s.to_dict() for s in self.segments], separators=(",", ":")),
             attributes.MODEL_NAME: self.model_name,
             attributes.MODEL_VERSION: self.model_version,
+            attributes.CLASS_BASIS: MODEL_BASIS,
         }
+
+
+MODEL_BASIS, SPECTRUM_BASIS = attributes.CLASS_BASES
+
+
+def out_of_band_attributes(label: str, duration_seconds: float) -> dict[str, str]:
+    """The class attributes of a file whose content all lies above the analysis band: the decoder's
+    measurement of the received spectrum names it ("tone" or "noise"), the model is not asked (it
+    would hear silence), so there is no probability, model name or version."""
+    segment = {"class": label, "start": 0.0, "end": round(max(duration_seconds, 0.0), 3)}
+    return {
+        attributes.CLASS: label,
+        attributes.CLASS_CONFIDENCE: "",
+        attributes.CLASS_SCORES: "{}",
+        attributes.CLASS_SEGMENTS: json.dumps([segment], separators=(",", ":")),
+        attributes.MODEL_NAME: "",
+        attributes.MODEL_VERSION: "",
+        attributes.CLASS_BASIS: SPECTRUM_BASIS,
+    }
 
 
 @dataclass(frozen=True)

@@ -37,20 +37,23 @@ class StepResult:
     route: str = SUCCESS
 
 
-def decode(data: bytes, *, target_rate: int, max_duration_s: float) -> StepResult:
+def decode(data: bytes, *, target_rate: int, max_duration_s: float, filename: str | None = None) -> StepResult:
     """Received bytes -> analysis-form WAV content plus format and level attributes.
 
-    Input that already is the analysis form keeps its bytes (content None): no rewrite to send back.
+    Levels, phase and bandwidth are those of the audio as received (`received_signal`); the analysis
+    form's own levels only decide whether its band lost everything (`audio.out.of.band`). `filename`
+    names headerless telephony formats by their extension. Input that already is the analysis form
+    keeps its bytes (content None): no rewrite to send back.
     """
-    from audio_pipeline import decoding, levels
+    from audio_pipeline import decoding, received_signal
 
-    decoded = decoding.decode(data, target_rate=target_rate, max_duration_s=max_duration_s)
-    measured = levels.measure(decoded.samples, decoded.sample_rate, clipping_ratio=decoded.clipping_ratio)
+    decoded = decoding.decode(data, target_rate=target_rate, max_duration_s=max_duration_s, filename=filename)
+    out_of_band = received_signal.out_of_band_content(decoded.received, decoded.samples, decoded.sample_rate)
     if analysis_wav.is_analysis_form(data, decoded):
         content = None
     else:
         content = analysis_wav.to_wav_bytes(decoded.samples, decoded.sample_rate)
-    return StepResult(attributes=decoded.to_attributes() | measured.to_attributes(), content=content)
+    return StepResult(attributes=decoded.to_attributes() | {attr.OUT_OF_BAND: out_of_band}, content=content)
 
 
 def find_reference(attributes: Mapping[str, str], references_dir: Path) -> Path | None:
@@ -148,14 +151,23 @@ def record_outcome(attributes: Mapping[str, str], status: str, *, store: Results
     return StepResult(attributes=row.to_attributes())
 
 
-def classify(content: bytes, *, client: ServingClient, windowing: Windowing) -> StepResult:
+def classify(
+    content: bytes, attributes: Mapping[str, str] | None = None, *, client: ServingClient, windowing: Windowing
+) -> StepResult:
     """Class of the whole file from TF Serving (over gRPC), aggregated from per-window predictions.
 
+    A file whose content lies all above the analysis band (`audio.out.of.band` set by the decoder)
+    is named from the received spectrum instead: the model, fed the analysis form, would hear silence.
     While the model server is unreachable or overloaded the file takes the `retry` route with the
     reason, so the flow can hold it and try again later; nothing is failed or lost.
     """
     from audio_pipeline import classification
 
+    out_of_band = (attributes or {}).get(attr.OUT_OF_BAND, "")
+    if out_of_band:
+        duration = float((attributes or {}).get(attr.DURATION_SECONDS) or 0.0)
+        found = classification.out_of_band_attributes(out_of_band, duration)
+        return StepResult(attributes=found | classification.RetryReason().to_attributes())
     samples, rate = analysis_wav.read_analysis_wav(content)
     try:
         result = classification.classify(samples, client, sample_rate=rate, windowing=windowing)

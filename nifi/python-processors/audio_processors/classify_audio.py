@@ -9,7 +9,7 @@ from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
 from audio_processors.processor_support import failure, invalid, must_be_positive, seconds
-from audio_processors.py4j_bridge import use_fast_content_transfer
+from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_transfer
 
 
 def is_host_port(value: str | None) -> bool:
@@ -47,10 +47,13 @@ class ClassifyAudio(FlowFileTransform):
             "Hop Duration), asks TensorFlow Serving's gRPC Predict API for class probabilities over one reused "
             "channel, with a deadline and bounded retries, and sets audio.class (speech, music, noise, tone or "
             "silence), audio.class.confidence, audio.class.scores (JSON class to probability), "
-            "audio.class.segments (JSON time ranges per class), audio.model.name and audio.model.version; the "
-            "content is left as it is. Routes to success; while the model server is unreachable or overloaded, to "
-            "retry with the reason in audio.retry.reason (loop it back: nothing fails or is lost); a request the "
-            "server rejects or an unusable answer to failure with audio.error (serving_request_rejected, "
+            "audio.class.segments (JSON time ranges per class), audio.model.name and audio.model.version, and "
+            "audio.class.basis=model; the content is left as it is. A file whose audio.out.of.band DecodeAudio set "
+            "(all of its content lies above the analysis band, where the model would hear silence) is not sent to "
+            "the model: it is labelled with that value (tone or noise), audio.class.basis=received spectrum, and "
+            "no confidence, scores or model. Routes to success; while the model server is unreachable or "
+            "overloaded, to retry with the reason in audio.retry.reason (loop it back: nothing fails or is lost); "
+            "a request the server rejects or an unusable answer to failure with audio.error (serving_request_rejected, "
             "serving_bad_response) and audio.error.detail; an unexpected error to failure with "
             "audio.error=internal_error, logged as an error bulletin."
         )
@@ -173,7 +176,10 @@ class ClassifyAudio(FlowFileTransform):
         try:
             with metrics.time_stage("classify"):
                 result = flow_steps.classify(
-                    flowfile.getContentsAsBytes(), client=self.client, windowing=self.windowing
+                    flowfile.getContentsAsBytes(),
+                    FlowFileAttributes(flowfile),
+                    client=self.client,
+                    windowing=self.windowing,
                 )
         except Exception as error:  # malformed responses and the like: failure with a reason
             return failure(self, flowfile, error)

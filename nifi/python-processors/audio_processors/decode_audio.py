@@ -1,5 +1,6 @@
 """DecodeAudio: NiFi adapter over audio_pipeline.flow_steps.decode (properties in, attributes and route out)."""
 
+from audio_pipeline import attributes as attr
 from audio_pipeline import flow_steps, metrics
 from nifiapi.documentation import ProcessorConfiguration, multi_processor_use_case, use_case
 from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
@@ -93,12 +94,22 @@ class DecodeAudio(FlowFileTransform):
     class ProcessorDetails:
         version = "0.1.0"
         description = (
-            "Expects an audio file as received: WAV, FLAC, Ogg/Vorbis, Opus or MP3 (decoded with libsndfile), or "
-            "AAC/M4A and other containers (decoded with ffmpeg). Writes the analysis form as the new content, a mono "
+            "Expects an audio file as received: WAV, FLAC, Ogg/Vorbis, Opus or MP3 (decoded with libsndfile, or with "
+            "ffmpeg when libsndfile refuses a file or it is a chained Ogg stream), AAC/M4A and other containers "
+            "(decoded with ffmpeg), or headerless telephony audio named by its file name's extension (.gsm, .ulaw or "
+            ".mu, .alaw, .sln; 8 kHz mono), with audio.decoder naming the decoder and audio.decoder.fallback why "
+            "libsndfile was not used. Writes the analysis form as the new content, a mono "
             "16-bit PCM WAV at Target Sample Rate (input already in that form keeps its bytes), sets audio.format, "
             "audio.original.sample.rate, audio.original.channels, audio.duration.seconds, audio.sample.rate, "
-            "audio.channels, audio.sha256 (of the bytes received), audio.peak.dbfs, audio.rms.dbfs, "
-            "audio.silence.ratio and audio.clipping.ratio, and routes it to success. Empty input, non-audio, corrupt "
+            "audio.channels, audio.sha256 (of the bytes received), and the levels of the audio as received, every "
+            "channel at its own rate before the downmix and resampling: audio.peak.dbfs, audio.rms.dbfs, "
+            "audio.silence.ratio (the loudest channel counts), audio.clipping.ratio, audio.channel.N.peak.dbfs and "
+            "audio.channel.N.rms.dbfs per channel, audio.bandwidth.hz (the highest frequency with meaningful energy), "
+            "audio.phase.correlation (-1 to +1 between the first two channels), audio.mono.downmix.loss.db and "
+            "audio.mono.compatible (false when the downmix loses more than 6 dB; the analysis form is then made from "
+            "the loudest channel, and audio.analysis.source says which), and audio.out.of.band (tone or noise when "
+            "all content lies above the analysis form's band, so that ClassifyAudio does not call it silence). "
+            "Routes it to success. Empty input, non-audio, corrupt "
             "or truncated files, absurd headers, NaN or infinite samples and input longer than Maximum Duration go "
             "to failure with audio.error (empty_input, not_audio, corrupt_audio, invalid_header, non_finite_samples, "
             "too_long) and audio.error.detail; an unexpected error goes there with audio.error=internal_error and "
@@ -151,7 +162,10 @@ class DecodeAudio(FlowFileTransform):
         try:
             with metrics.time_stage("decode"):
                 result = flow_steps.decode(
-                    flowfile.getContentsAsBytes(), target_rate=self.target_rate, max_duration_s=self.max_duration_s
+                    flowfile.getContentsAsBytes(),
+                    target_rate=self.target_rate,
+                    max_duration_s=self.max_duration_s,
+                    filename=flowfile.getAttribute(attr.FILENAME),
                 )
         except Exception as error:  # every failure leaves with a reason, never as a bare exception
             return failure(self, flowfile, error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 from audio_pipeline import classification, flow_steps
 from audio_pipeline.errors import ServingResponseError
@@ -14,8 +16,8 @@ SERVER = {"Model Server": "127.0.0.1:8500"}
 def test_properties_are_read_once_and_given_to_the_step(scheduled, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
 
-    def classify(content: bytes, **kwargs: object) -> flow_steps.StepResult:
-        calls.append(kwargs)
+    def classify(content: bytes, attributes: Mapping[str, str], **kwargs: object) -> flow_steps.StepResult:
+        calls.append(kwargs | {"attributes": attributes})
         return flow_steps.StepResult({"audio.retry.reason": "UNAVAILABLE: down"}, route=flow_steps.RETRY)
 
     monkeypatch.setattr(flow_steps, "classify", classify)
@@ -31,6 +33,7 @@ def test_properties_are_read_once_and_given_to_the_step(scheduled, monkeypatch: 
     assert result.relationship == "retry"
     assert calls[0]["windowing"] == classification.Windowing(window_seconds=0.5, hop_seconds=0.25)
     assert calls[0]["client"] is processor.client
+    assert isinstance(calls[0]["attributes"], Mapping)  # read lazily: the step asks for audio.out.of.band only
     config = processor.client.config
     assert (config.target, config.timeout_seconds, config.max_attempts) == ("127.0.0.1:8500", 3.0, 2)
     assert (config.model_name, config.version_label) == ("audio_classifier", "canary")

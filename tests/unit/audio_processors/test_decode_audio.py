@@ -19,7 +19,7 @@ def test_properties_are_read_once_and_given_to_the_step(scheduled, monkeypatch: 
     processor, context = scheduled(DecodeAudio, {"Target Sample Rate": "8000", "Maximum Duration": "2 mins"})
     result = transform_without_reading_properties(processor, context, FakeFlowFile(b"RIFF"))
     assert result.relationship == "success" and result.contents == b"analysis form"
-    assert calls[0] == {"target_rate": 8000, "max_duration_s": 120.0}
+    assert calls[0] == {"target_rate": 8000, "max_duration_s": 120.0, "filename": "clip.wav"}  # names .gsm and the like
 
 
 def test_the_defaults_are_16_khz_and_one_hour(scheduled) -> None:

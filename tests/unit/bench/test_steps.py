@@ -78,8 +78,12 @@ def test_run_builds_the_arguments_as_the_processors_do(monkeypatch: pytest.Monke
     result = steps.run(b"input", {"filename": "clip.wav"}, _context(tmp_path))
     done = ["decode", "classify", "fingerprint", "score_speech_quality"]
     assert calls == [
-        ("decode", (b"input",), {"target_rate": 16000, "max_duration_s": 3600.0}),
-        ("classify", (b"decode-out",), {"client": "client", "windowing": "windowing"}),
+        ("decode", (b"input",), {"target_rate": 16000, "max_duration_s": 3600.0, "filename": "clip.wav"}),
+        (
+            "classify",
+            (b"decode-out", {"filename": "clip.wav", "decode": "done"}),
+            {"client": "client", "windowing": "windowing"},
+        ),
         (
             "fingerprint",
             (b"classify-out", {"filename": "clip.wav", "decode": "done", "classify": "done"}),

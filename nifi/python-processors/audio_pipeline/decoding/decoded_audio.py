@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audio_pipeline import attributes as attr
+from audio_pipeline.received_signal import ReceivedSignal
 
 
 @dataclass(frozen=True, eq=False)
@@ -22,7 +23,15 @@ class DecodedAudio:
     original_frames: int
     duration_s: float  # of the original: original_frames / original_sample_rate
     sha256: str  # of the input bytes
-    clipping_ratio: float  # fraction of original samples (all channels) with |x| >= CLIP_THRESHOLD
+    received: ReceivedSignal  # levels, phase and spectrum of the original, before downmix and resampling
+    analysis_source: str  # "downmix" or "channel N": what `samples` were made from
+    decoder: str = ""  # "libsndfile" or "ffmpeg": the back end that decoded the input (set by it)
+    decoder_fallback: str = ""  # why ffmpeg decoded a libsndfile format (libsndfile refused it), else ""
+
+    @property
+    def clipping_ratio(self) -> float:
+        """Fraction of original samples (all channels) with |x| >= CLIP_THRESHOLD."""
+        return self.received.levels.clipping_ratio
 
     def to_attributes(self) -> dict[str, str]:
         """Attribute values for the decode step, keyed by the names in `attributes`."""
@@ -34,4 +43,7 @@ class DecodedAudio:
             attr.SAMPLE_RATE: str(self.sample_rate),
             attr.CHANNELS: "1",
             attr.SHA256: self.sha256,
-        }
+            attr.ANALYSIS_SOURCE: self.analysis_source,
+            attr.DECODER: self.decoder,
+            attr.DECODER_FALLBACK: self.decoder_fallback,
+        } | self.received.to_attributes()

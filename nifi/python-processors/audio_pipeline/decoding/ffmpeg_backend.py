@@ -2,7 +2,10 @@
 
 Everything we recognise that libsndfile does not read goes through an ``ffmpeg`` subprocess, after
 ``ffprobe`` has confirmed an audio stream with sane parameters in a container of the kind the
-leading bytes named (a mismatch means the signature lied). The input is spilled to a temporary file
+leading bytes named (a mismatch means the signature lied). So do the libsndfile formats when
+libsndfile refuses a file that passed the structure checks (`FALLBACK_FORMATS`: ffprobe must then
+also find the codec the signature named), and the headerless telephony formats (`headerless`), which
+have no container to probe and are read with an explicit input format. The input is spilled to a temporary file
 because these containers need seeking (an M4A's index may sit at the end). ffmpeg delivers float32
 at the original rate and channel count, so downmix and resampling happen in `MonoSink`, exactly as
 for libsndfile. Both tools are bounded by a timeout.
@@ -12,16 +15,17 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import subprocess
 import tempfile
 import threading
+from dataclasses import replace
 
 import numpy as np
 
 from audio_pipeline.decoding.decoded_audio import DecodedAudio
 from audio_pipeline.decoding.mono_sink import MonoSink, block_frames
+from audio_pipeline.decoding.options import DecodeOptions
 from audio_pipeline.errors import (
     CorruptAudioError,
     DecoderUnavailableError,
@@ -47,54 +51,104 @@ _FFPROBE_FORMAT_NAMES: dict[str, tuple[str, ...]] = {
     "speex": ("ogg",),
     "ape": ("ape",),
     "wavpack": ("wv",),
+    # the libsndfile formats, for the fallback
+    "wav": ("wav",),
+    "w64": ("w64",),
+    "aiff": ("aiff",),
+    "caf": ("caf",),
+    "au": ("au",),
+    "flac": ("flac",),
+    "ogg": ("ogg",),
+    "opus": ("ogg",),
+    "mp3": ("mp3",),
+    "mp2": ("mp3",),
+    "mp1": ("mp3",),
 }
-FORMATS = frozenset(_FFPROBE_FORMAT_NAMES)
+# For the fallback formats the codec is named by the signature too; ffprobe must find that codec.
+_FFPROBE_CODECS: dict[str, tuple[str, ...]] = {
+    "flac": ("flac",),
+    "ogg": ("vorbis",),
+    "opus": ("opus",),
+    "mp3": ("mp3",),
+    "mp2": ("mp2",),
+    "mp1": ("mp1",),
+}
+# Formats ffmpeg decodes first (libsndfile does not read them).
+FORMATS = frozenset(
+    {"m4a", "mp4", "3gp", "mov", "aac", "webm", "mka", "wma", "amr", "ogg-flac", "speex", "ape", "wavpack"}
+)
+# libsndfile formats ffmpeg decodes when libsndfile refuses a file (see `decoding.decode`).
+FALLBACK_FORMATS = frozenset(_FFPROBE_FORMAT_NAMES) - FORMATS
+DECODER = "ffmpeg"  # DecodedAudio.decoder of what this back end decoded
 
 
-def decode_ffmpeg(
-    data: bytes,
-    fmt: str,
-    target_rate: int | None,
-    max_duration_s: float,
-    timeout_s: float,
-    tmp_dir: str | os.PathLike[str] | None,
-) -> DecodedAudio:
-    """Probe, then decode `data` (sniffed as `fmt`, one of `FORMATS`) through ffmpeg into a `MonoSink`."""
-    with tempfile.NamedTemporaryFile(prefix="decode-", suffix="." + fmt, dir=tmp_dir) as tmp:
+def decode_ffmpeg(data: bytes, fmt: str, options: DecodeOptions) -> DecodedAudio:
+    """Probe, then decode `data` (sniffed as `fmt`, in `FORMATS` or `FALLBACK_FORMATS`) through ffmpeg
+    into a `MonoSink`."""
+    with tempfile.NamedTemporaryFile(prefix="decode-", suffix="." + fmt, dir=options.tmp_dir) as tmp:
         tmp.write(data)
         tmp.flush()
-        rate, channels, codec, duration = _probe_audio_stream(_ffprobe(tmp.name, timeout_s), fmt)
-        max_frames = int(max_duration_s * rate)
-        out_rate = target_rate or rate
-        sink = MonoSink(rate, channels, out_rate, max_frames, max_duration_s, int(duration * rate))
-        cmd = [
-            _tool("ffmpeg"),
-            "-nostdin",
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-xerror",
-            "-i",
-            tmp.name,
-            "-map",
-            "0:a:0",
-            "-vn",
-            "-sn",
-            "-dn",
-            "-ac",
-            str(channels),
-            "-ar",
-            str(rate),
-            "-c:a",
-            "pcm_f32le",
-            "-f",
-            "f32le",
-            "pipe:1",
-        ]
-        _run_ffmpeg(cmd, sink, channels, timeout_s, tmp.name)
+        rate, channels, codec, duration = _probe_audio_stream(_ffprobe(tmp.name, options.timeout_s), fmt)
+        sink = _decode_file(tmp.name, [], rate, channels, int(duration * rate), options)
     if sink.frames == 0:
         raise CorruptAudioError(f"ffmpeg decoded no audio from the {fmt} stream")
-    return sink.result(data, fmt, codec)
+    return replace(sink.result(data, fmt, codec), decoder=DECODER)
+
+
+def decode_ffmpeg_raw(
+    data: bytes,
+    fmt: str,
+    input_args: list[str],
+    rate: int,
+    channels: int,
+    codec: str,
+    expected_frames: int,
+    options: DecodeOptions,
+) -> DecodedAudio:
+    """Decode headerless `data` through ffmpeg, read as `input_args` say (``-f`` and the fixed layout),
+    without ffprobe: there is no container to check, the caller has validated the bytes."""
+    check_rate_channels(rate, channels, f"{fmt} input")
+    with tempfile.NamedTemporaryFile(prefix="decode-", suffix="." + fmt, dir=options.tmp_dir) as tmp:
+        tmp.write(data)
+        tmp.flush()
+        sink = _decode_file(tmp.name, input_args, rate, channels, expected_frames, options)
+    if sink.frames == 0:
+        raise CorruptAudioError(f"ffmpeg decoded no audio from the {fmt} data")
+    return replace(sink.result(data, fmt, codec), decoder=DECODER)
+
+
+def _decode_file(
+    path: str, input_args: list[str], rate: int, channels: int, expected_frames: int, options: DecodeOptions
+) -> MonoSink:
+    """Run ffmpeg on `path` (read with `input_args`) into a new `MonoSink` at the original rate and layout."""
+    sink = MonoSink(rate, channels, expected_frames, options)
+    cmd = [
+        _tool("ffmpeg"),
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-xerror",
+        *input_args,
+        "-i",
+        path,
+        "-map",
+        "0:a:0",
+        "-vn",
+        "-sn",
+        "-dn",
+        "-ac",
+        str(channels),
+        "-ar",
+        str(rate),
+        "-c:a",
+        "pcm_f32le",
+        "-f",
+        "f32le",
+        "pipe:1",
+    ]
+    _run_ffmpeg(cmd, sink, channels, options.timeout_s, path)
+    return sink
 
 
 def _tool(name: str) -> str:
@@ -142,13 +196,17 @@ def _probe_audio_stream(probe: dict, fmt: str) -> tuple[int, int, str, float]:
     except (TypeError, ValueError) as exc:
         raise InvalidHeaderError(f"ffprobe reports an unreadable sample rate or channel count: {stream}") from exc
     check_rate_channels(rate, channels, f"{fmt} audio stream")
+    codec = str(stream.get("codec_name", "unknown"))
+    expected_codecs = _FFPROBE_CODECS.get(fmt)
+    if expected_codecs is not None and codec not in expected_codecs:
+        raise CorruptAudioError(f"leading bytes say {fmt} but ffprobe found a {codec} stream")
     try:
         duration = float(probe.get("format", {}).get("duration", 0.0))
     except (TypeError, ValueError):
         duration = 0.0
     if not np.isfinite(duration) or duration < 0:
         duration = 0.0
-    return rate, channels, str(stream.get("codec_name", "unknown")), duration
+    return rate, channels, codec, duration
 
 
 def _run_ffmpeg(cmd: list[str], sink: MonoSink, channels: int, timeout_s: float, path: str) -> None:

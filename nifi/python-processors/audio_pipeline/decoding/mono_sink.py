@@ -1,13 +1,11 @@
 """The common end of both decoder back ends: blocks at the original rate in, mono at the target rate out.
 
 Memory stays bounded on long files: both back ends deliver blocks at the original rate and channel
-count; each block is checked (NaN/Inf, absurd magnitudes, the duration cap), its clipping counted,
-averaged to mono and fed through one ``soxr.ResampleStream``. Only the output (1 h at 16 kHz =
-230 MB) is ever held in full. ffmpeg is asked for the original rate and channels on purpose, so
-that downmix, resampling and the clipping count are identical for both back ends.
-
-Clipping is counted here, on the original-scale samples of every channel, because resampling
-(low-pass ringing) and the mono downmix move peaks; `DecodedAudio.clipping_ratio` carries the result.
+count; each block is checked (NaN/Inf, absurd magnitudes, the duration cap), measured as received
+(`received_signal`: levels per channel, phase, spectrum), made mono (the downmix, or one channel
+when asked) and fed through one ``soxr.ResampleStream``. Only the output (1 h at 16 kHz = 230 MB) is
+ever held in full. ffmpeg is asked for the original rate and channels on purpose, so that
+measurement, downmix and resampling are identical for both back ends.
 """
 
 from __future__ import annotations
@@ -18,8 +16,9 @@ import numpy as np
 import soxr
 
 from audio_pipeline.decoding.decoded_audio import DecodedAudio
+from audio_pipeline.decoding.options import DecodeOptions
 from audio_pipeline.errors import CorruptAudioError, NonFiniteSamplesError, TooLongError
-from audio_pipeline.levels import CLIP_THRESHOLD
+from audio_pipeline.received_signal import ReceivedMeters, analysis_source
 
 RESAMPLE_QUALITY = "HQ"
 # Float files may exceed full scale a little; 1e6 (+120 dB) is garbage and would overflow sums.
@@ -35,22 +34,19 @@ def block_frames(channels: int) -> int:
 class MonoSink:
     """Takes (frames, channels) blocks at the original rate; keeps only the mono output at target."""
 
-    def __init__(
-        self,
-        in_rate: int,
-        channels: int,
-        out_rate: int,
-        max_frames: int,
-        max_duration_s: float,
-        expected_frames: int,
-    ) -> None:
+    def __init__(self, in_rate: int, channels: int, expected_frames: int, options: DecodeOptions) -> None:
+        channel = options.channel
+        if channel is not None and not 0 <= channel < channels:
+            raise ValueError(f"channel must be in 0..{channels - 1}, got {channel}")
+        self.channel = channel  # None: the analysis form is the downmix; else that channel alone
         self.in_rate = in_rate
         self.channels = channels
-        self.out_rate = out_rate
-        self.max_frames = max_frames
-        self.max_duration_s = max_duration_s
+        self.out_rate = out_rate = options.out_rate(in_rate)
+        self.max_frames = max_frames = options.max_frames(in_rate)
+        self.max_duration_s = options.max_duration_s
         self.frames = 0
-        self.clipped = 0
+        self.meters = ReceivedMeters(in_rate, channels)
+        self._downmix_weights = np.full(channels, 1.0 / channels, dtype=np.float32)
         self._resampler = (
             soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality=RESAMPLE_QUALITY)
             if in_rate != out_rate
@@ -75,18 +71,17 @@ class MonoSink:
         self.frames += block.shape[0]
         if self.frames > self.max_frames:
             raise TooLongError(f"audio is longer than the maximum of {self.max_duration_s:g} s")
-        self.clipped += int(np.count_nonzero(magnitude >= CLIP_THRESHOLD))
         del magnitude
-        if self.channels == 1:
-            mono = np.ascontiguousarray(block[:, 0])
-        else:
-            mono = block.mean(axis=1, dtype=np.float32)
+        self.meters.push(block)
+        if self.channels == 1 or self.channel is not None:
+            mono = np.ascontiguousarray(block[:, self.channel or 0])
+        else:  # the mean of the channels; a matrix-vector product, many times faster than mean(axis=1)
+            mono = block @ self._downmix_weights
         self._append(self._resampler.resample_chunk(mono) if self._resampler is not None else mono)
 
     def result(self, data: bytes, fmt: str, codec: str) -> DecodedAudio:
         """Flush the resampler and describe the decoded `data` (the input bytes, for the hash)."""
         samples = self._finish()
-        total = self.frames * self.channels
         return DecodedAudio(
             samples=samples,
             sample_rate=self.out_rate,
@@ -97,7 +92,8 @@ class MonoSink:
             original_frames=self.frames,
             duration_s=self.frames / self.in_rate,
             sha256=hashlib.sha256(data).hexdigest(),
-            clipping_ratio=self.clipped / total if total else 0.0,
+            received=self.meters.result(),
+            analysis_source=analysis_source(self.channel),
         )
 
     def _finish(self) -> np.ndarray:

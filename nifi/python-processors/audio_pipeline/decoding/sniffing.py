@@ -6,12 +6,18 @@ random bytes; a signature, or for header-less MPEG/ADTS streams a chain of consi
 (`mpeg_frames`), is much harder to hit by accident. Input that is recognisably something else
 (executables, archives, images, text) is named in the refusal.
 
+Headerless telephony files have no signature at all; only when nothing at all is recognised in the
+leading bytes (neither audio nor a non-audio kind) does the file name's extension name one of them
+(`headerless`: .gsm, .ulaw/.mu, .alaw, .sln).
+
 Format labels (`DecodedAudio.format`): wav, w64, aiff, caf, au, flac, ogg (Vorbis), opus, mp3, mp2,
-mp1, m4a, mp4, 3gp, mov, aac, webm, mka, wma, amr, ogg-flac, speex, ape, wavpack.
+mp1, m4a, mp4, 3gp, mov, aac, webm, mka, wma, amr, ogg-flac, speex, ape, wavpack; and, from the
+extension, gsm (GSM 06.10), mulaw (G.711 µ-law), alaw (G.711 A-law), sln (8 kHz 16-bit linear).
 """
 
 from __future__ import annotations
 
+from audio_pipeline.decoding.headerless import format_for_filename
 from audio_pipeline.decoding.mpeg_frames import adts_chain_ok, mpeg_chain_format, skip_id3v2_tags
 from audio_pipeline.errors import CorruptAudioError, EmptyInputError, NotAudioError
 
@@ -35,20 +41,29 @@ _NON_AUDIO_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF8", "a GIF image"),
     (b"MThd", "a MIDI file (note events, not sampled audio)"),
+    (b"RIFF", "a RIFF file that is not WAVE audio"),
+    (b"FORM", "an IFF file that is not AIFF audio"),
 )
+_UNRECOGNISED = "no recognised audio container or codec signature in the leading bytes"
 
 
-def sniff_format(data: bytes) -> str:
+def sniff_format(data: bytes, filename: str | None = None) -> str:
     """Name the audio container/codec from the leading bytes, or raise `NotAudioError`.
 
-    Empty input raises `EmptyInputError`: the one place that check is made.
+    Only if the bytes match no signature at all, audio or not, does the extension of `filename` name
+    a headerless telephony format. Empty input raises `EmptyInputError`: the one place that check is made.
     """
     if len(data) == 0:
         raise EmptyInputError("input is empty (0 bytes)")
     found = _sniff_at(data, skip_id3v2_tags(data))
     if found is not None:
         return found
-    raise NotAudioError(_describe_non_audio(data))
+    described = _describe_non_audio(data)
+    if described == _UNRECOGNISED:
+        headerless = format_for_filename(filename)
+        if headerless is not None:
+            return headerless
+    raise NotAudioError(described)
 
 
 def _sniff_at(data: bytes, offset: int) -> str | None:
@@ -125,7 +140,7 @@ def _describe_non_audio(data: bytes) -> str:
             return f"input is {what}, not audio"
     if _looks_like_text(data[:8192]):
         return "input is text, not audio"
-    return "no recognised audio container or codec signature in the leading bytes"
+    return _UNRECOGNISED
 
 
 def _looks_like_text(head: bytes) -> bool:
