@@ -28,6 +28,22 @@ ANALYSIS_SOURCE = "audio.analysis.source"  # "downmix" or "channel N": what the 
 OUT_OF_BAND = "audio.out.of.band"  # "tone"/"noise" when all content lies above the analysis band, else ""
 
 
+# Loudness of the audio as received (ITU-R BS.1770-4 / EBU R128), and its compliance with a profile.
+LOUDNESS_INTEGRATED_LUFS = "audio.loudness.integrated.lufs"
+LOUDNESS_RANGE_LU = "audio.loudness.range.lu"
+LOUDNESS_MOMENTARY_MAX_LUFS = "audio.loudness.momentary.max.lufs"
+LOUDNESS_SHORT_TERM_MAX_LUFS = "audio.loudness.short.term.max.lufs"
+LOUDNESS_TRUE_PEAK_DBTP = "audio.loudness.true.peak.dbtp"
+LOUDNESS_PROFILE = "audio.loudness.profile"
+LOUDNESS_COMPLIANT = "audio.loudness.compliant"  # "true" / "false"
+LOUDNESS_GAIN_DB = "audio.loudness.gain.db"  # the gain that brings the file to the profile's target
+
+
+def channel_true_peak_dbtp(number: int) -> str:
+    """True peak of channel `number` (1-based) as received."""
+    return f"audio.channel.{number}.true.peak.dbtp"
+
+
 def channel_peak_dbfs(number: int) -> str:
     """Peak of channel `number` (1-based) as received."""
     return f"audio.channel.{number}.peak.dbfs"
