@@ -4,12 +4,14 @@ pipeline of the developer's (different data dir, different ports)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import stat
+import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,15 +73,18 @@ class Pipeline:
         raise TimeoutError(f"no result or quarantine for {filename!r} within {timeout:.0f} s")
 
 
-def passable_by_postgres(data_dir: Path) -> Path:
-    """`data_dir`, with the execute bit for others on it and on its parents up to the temp dir: a
-    cluster's PostgreSQL runs as the OS user postgres (the tests run as root) and must pass pytest's
-    0700 folders to reach state/postgres."""
-    for folder in (data_dir, *data_dir.parents):
-        if folder == Path(tempfile.gettempdir()):
-            break
-        folder.chmod(folder.stat().st_mode | stat.S_IXOTH)
-    return data_dir
+@contextlib.contextmanager
+def data_dir_passable_by_postgres(name: str) -> Iterator[Path]:
+    """A data dir directly in the system temp dir (sticky, world-passable), removed afterwards. A
+    cluster's PostgreSQL runs as the OS user postgres (the tests run as root) and must reach
+    state/postgres; pytest's own temp root is 0700, and every pytest session that starts on the machine
+    closes it again, so a dir below it cannot stay passable."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"pipeline-{name}-"))
+    data_dir.chmod(0o711)
+    try:
+        yield data_dir
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def start_pipeline(data_dir: Path, nodes: int = 1, **extra_env: str) -> Pipeline:

@@ -24,7 +24,7 @@ import pytest
 import requests
 import soundfile as sf
 from prometheus_client.parser import text_string_to_metric_families
-from support.pipeline_instance import Pipeline, passable_by_postgres, start_pipeline, stop_pipeline
+from support.pipeline_instance import Pipeline, data_dir_passable_by_postgres, start_pipeline, stop_pipeline
 
 from pipelinectl import cluster, flow, results_database
 from pipelinectl.cluster_metrics import names as cluster_names
@@ -39,13 +39,13 @@ RATE = 16000
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    data_dir = passable_by_postgres(tmp_path_factory.mktemp("cluster-data"))
-    instance = start_pipeline(data_dir, nodes=NODES, NIFI_HEAP="1g")
-    try:
-        yield instance
-    finally:
-        stop_pipeline(instance)
+def pipeline() -> Iterator[Pipeline]:
+    with data_dir_passable_by_postgres("cluster") as data_dir:
+        instance = start_pipeline(data_dir, nodes=NODES, NIFI_HEAP="1g")
+        try:
+            yield instance
+        finally:
+            stop_pipeline(instance)
 
 
 # --- talking to the nodes ----------------------------------------------------------------------
@@ -339,7 +339,6 @@ def test_killing_the_primary_node_hands_over_and_loses_nothing(pipeline: Pipelin
     ended_before = sum(1 for _, attrs in pipeline.outcomes() if attrs.get("filename") in in_flight)
     print(f"\n[stop/run] {len(in_flight) - ended_before} of {len(in_flight)} files were inside the flow at the stop")
 
-    passable_by_postgres(pipeline.settings.data_dir)  # any pytest session started meanwhile closed its temp root
     again = subprocess.run(
         [str(REPO_ROOT / "scripts" / "run")], env=pipeline.env, capture_output=True, text=True, timeout=900
     )
@@ -377,7 +376,6 @@ def test_a_node_that_cannot_read_the_flow_with_the_key_names_itself_and_the_caus
         assert not any(nifi_instance.is_running(node) for node in nodes)
     finally:
         key_file.write_text(right_key)
-    passable_by_postgres(pipeline.settings.data_dir)
     again = subprocess.run(
         [str(REPO_ROOT / "scripts" / "run")], env=pipeline.env, capture_output=True, text=True, timeout=900
     )

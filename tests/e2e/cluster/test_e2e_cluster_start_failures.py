@@ -7,10 +7,9 @@ import os
 import socket
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from support.pipeline_instance import passable_by_postgres
+from support.pipeline_instance import data_dir_passable_by_postgres
 
 from pipelinectl import cluster, services
 from pipelinectl.nifi import instance as nifi_instance
@@ -21,11 +20,12 @@ NODES = 2
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+def env() -> Iterator[dict[str, str]]:
     """A two-node pipeline's environment on free ports; ./scripts/stop afterwards, whatever happened."""
-    found = {**os.environ, **cluster.free_base_ports(NODES), "PIPELINE_DATA_DIR": str(passable_by_postgres(tmp_path))}
-    yield found
-    subprocess.run([str(REPO_ROOT / "scripts" / "stop")], env=found, capture_output=True, timeout=300)
+    with data_dir_passable_by_postgres("cluster-start") as data_dir:
+        found = {**os.environ, **cluster.free_base_ports(NODES), "PIPELINE_DATA_DIR": str(data_dir)}
+        yield found
+        subprocess.run([str(REPO_ROOT / "scripts" / "stop")], env=found, capture_output=True, timeout=300)
 
 
 @pytest.fixture
