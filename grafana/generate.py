@@ -29,7 +29,8 @@ def dashboards() -> dict[str, dict]:
         "audio-pipeline.json": build_dashboard(
             "audio-pipeline",
             "Audio pipeline",
-            "Files, latency, classes, PESQ quality, fingerprints and quarantined files (audio_pipeline_* metrics).",
+            "Files, latency, classes, PESQ quality, fingerprints, quarantined files and loudness "
+            "(audio_pipeline_* metrics).",
             pipeline_rows(),
             source_variable=True,
         ),

@@ -1,5 +1,5 @@
 """The "Audio pipeline" dashboard: throughput, latency, classes, PESQ quality, fingerprints,
-quarantined files (audio_pipeline_* metrics; names in docs/metrics.md)."""
+quarantined files, loudness (audio_pipeline_* metrics; names in docs/metrics.md)."""
 
 from __future__ import annotations
 
@@ -181,4 +181,70 @@ def pipeline_rows() -> Rows:
             bars=True,
         ),
     ]
-    return [("Throughput", throughput), ("Latency", latency), ("Results and quality", results)]
+    loudness_files = "audio_pipeline_loudness_files_total"
+    measured = f"(sum by (profile) ({loudness_files}) > 0)"  # profiles that have files, not every known one
+    loudness = [
+        PanelSpec(
+            "Integrated loudness distribution",
+            "heatmap",
+            [
+                Query(
+                    f"sum by (le) (increase(audio_pipeline_loudness_integrated_lufs_bucket{{{SOURCE}}}[{RATE}]))",
+                    "{{le}}",
+                    heatmap=True,
+                )
+            ],
+            "Files with status ok per integrated-loudness bucket (LUFS, ITU-R BS.1770-4) over time; targets: "
+            "-23 EBU R128, -24 ATSC A/85, -14 streaming. Silence counts in the lowest bucket (-40).",
+        ),
+        PanelSpec(
+            "True peak distribution",
+            "heatmap",
+            [
+                Query(
+                    f"sum by (le) (increase(audio_pipeline_loudness_true_peak_dbtp_bucket{{{SOURCE}}}[{RATE}]))",
+                    "{{le}}",
+                    heatmap=True,
+                )
+            ],
+            "Files with status ok per true-peak bucket (dBTP) over time; limits: -1 EBU R128 and streaming, "
+            "-2 ATSC A/85; above 0 the file clips once converted.",
+        ),
+        PanelSpec(
+            "Loudness compliance by profile",
+            "stat",
+            [
+                Query(
+                    f'(sum by (profile) (increase({loudness_files}{{compliant="true"}}[$__range]))'
+                    f" / sum by (profile) (increase({loudness_files}[$__range])))"
+                    f" and on (profile) {measured}",
+                    "{{profile}}",
+                )
+            ],
+            "Share of the files checked against each loudness profile that met it, in the selected range "
+            "(profiles that never had a file are not shown).",
+            unit="percentunit",
+            width=6,
+            extra={"min": 0, "max": 1},
+        ),
+        PanelSpec(
+            "Loudness compliance over time",
+            "timeseries",
+            [
+                Query(
+                    f"sum by (profile, compliant) (rate({loudness_files}[{RATE}])) and on (profile) {measured}",
+                    "{{profile}} compliant={{compliant}}",
+                )
+            ],
+            "Files with status ok per second checked against a loudness profile, compliant or not.",
+            unit="ops",
+            width=18,
+            stacked=True,
+        ),
+    ]
+    return [
+        ("Throughput", throughput),
+        ("Latency", latency),
+        ("Results and quality", results),
+        ("Loudness", loudness),
+    ]

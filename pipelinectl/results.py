@@ -1,7 +1,11 @@
 """`./scripts/results`: list and filter recent pipeline results in a terminal table.
 
     results [-n 20] [--status ok|quarantined] [--source folder|http|catalog] [--since 2h|2024-05-01T10:00]
-            [--name '*.mp3'] [--json]
+            [--name '*.mp3'] [--compliant|--non-compliant] [--json]
+
+The table shows integrated loudness (LUFS), true peak (dBTP) and the loudness verdict ("yes
+ebu-r128", or "no ebu-r128 +4.1 dB" with the gain that would bring the file to the profile's
+target); --json prints every column of the row.
 
 Reads the same database the flow writes (pipelinectl.results_database).
 """
@@ -53,6 +57,16 @@ def _number(value: float | None, digits: int = 2) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
+def _compliance(r: Result) -> str:
+    """The loudness verdict: "yes <profile>", "no <profile> <gain> dB", or "" when not measured."""
+    if r.loudness_compliant is None:
+        return ""
+    cell = f"{'yes' if r.loudness_compliant else 'no'} {r.loudness_profile or ''}".strip()
+    if not r.loudness_compliant and r.loudness_gain_db is not None:
+        cell += f" {r.loudness_gain_db:+.1f} dB"
+    return cell
+
+
 def _row_cells(r: Result) -> list[str]:
     cls = r.audio_class or ""
     if r.audio_class and r.class_confidence is not None:
@@ -71,24 +85,56 @@ def _row_cells(r: Result) -> list[str]:
         _number(r.duration_seconds, 1),
         cls,
         quality,
+        _number(r.loudness_integrated_lufs, 1),
+        _number(r.loudness_true_peak_dbtp, 1),
+        _compliance(r),
         match,
         r.duplicate_of or "",
         r.error or "",
     ]
 
 
-HEADERS = ["time", "status", "source", "file", "secs", "class", "PESQ", "match", "duplicate of", "error"]
+HEADERS = [
+    "time",
+    "status",
+    "source",
+    "file",
+    "secs",
+    "class",
+    "PESQ",
+    "LUFS",
+    "dBTP",
+    "loudness",
+    "match",
+    "duplicate of",
+    "error",
+]
 # Columns that give up width first when the terminal is narrow (widest first).
-_SHRINKABLE = ("error", "file", "match", "duplicate of", "class")
+_SHRINKABLE = ("error", "file", "match", "duplicate of", "class", "loudness")
+# Columns left out, in this order, when the shrunk table still does not fit (the loudness columns
+# first: a terminal as narrow as before they came shows the table it showed then).
+_DROPPABLE = ("dBTP", "LUFS", "loudness", "duplicate of", "match")
 
 
 def render_table(rows: list[Result], width: int) -> str:
     """A plain-text table that fits `width` columns, truncating long cells with an ellipsis."""
+    headers = list(HEADERS)
     cells = [_row_cells(r) for r in rows]
-    widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(HEADERS)]
+    widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(headers)]
     gap = 2
-    while sum(widths) + gap * (len(widths) - 1) > width:
-        candidates = [HEADERS.index(n) for n in _SHRINKABLE if widths[HEADERS.index(n)] > 8]
+
+    def total(ws: list[int]) -> int:
+        return sum(ws) + gap * (len(ws) - 1)
+
+    shrunk = [min(w, 8) if h in _SHRINKABLE else w for h, w in zip(headers, widths, strict=True)]
+    for name in _DROPPABLE:  # leave out whole columns only when shrinking cannot make it fit
+        if total(shrunk) <= width:
+            break
+        index = headers.index(name)
+        for line in (headers, widths, shrunk, *cells):
+            del line[index]
+    while total(widths) > width:
+        candidates = [i for i, h in enumerate(headers) if h in _SHRINKABLE and widths[i] > 8]
         if not candidates:
             break
         widest = max(candidates, key=lambda i: widths[i])
@@ -98,7 +144,7 @@ def render_table(rows: list[Result], width: int) -> str:
         return text if len(text) <= w else text[: max(0, w - 1)] + "…"
 
     lines = []
-    for line in [HEADERS, *cells]:
+    for line in [headers, *cells]:
         lines.append((" " * gap).join(fit(c, w).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
     lines.insert(1, (" " * gap).join("-" * w for w in widths))
     return "\n".join(lines)
@@ -111,6 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", choices=SOURCES)
     parser.add_argument("--since", type=parse_since, help="e.g. 30m, 2h, 7d, or 2024-05-01T10:00")
     parser.add_argument("--name", help="file name filter: a substring, or a pattern with * and ?")
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "--compliant", dest="compliant", action="store_const", const=True, help="files that met their loudness profile"
+    )
+    loudness.add_argument(
+        "--non-compliant", dest="compliant", action="store_const", const=False, help="files that missed it"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
     args = parser.parse_args(argv)
 
@@ -130,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                 source=args.source,
                 since=args.since,
                 filename_like=like_pattern(args.name) if args.name else None,
+                compliant=args.compliant,
             )
         finally:
             store.close()

@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -214,10 +214,17 @@ class Database:
 
     # ----------------------------------------------------------------------------- schema
 
-    def ensure_schema(self, name: str, statements: Sequence[str]) -> None:
+    def ensure_schema(
+        self,
+        name: str,
+        statements: Sequence[str],
+        added_columns: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    ) -> None:
         """Create tables once per process; concurrent creators are serialised by a lock.
 
         Statements may use the `ddl` tokens; they must be idempotent (IF NOT EXISTS).
+        `added_columns` (table -> (column, type with `ddl` tokens)) migrates tables an older version
+        created: each column a table lacks is added, in the same transaction, after `statements`.
         """
         if name in self._schemas:
             return
@@ -228,9 +235,41 @@ class Database:
                 cur.execute("SELECT pg_advisory_xact_lock(?)", (zlib.crc32(name.encode()),))
             for statement in statements:
                 cur.execute(self.ddl(statement))
+            for table, columns in (added_columns or {}).items():
+                self._add_missing_columns(cur, table, columns)
 
         self.write(create)
         self._schemas.add(name)
+
+    def _add_missing_columns(self, cur: Cursor, table: str, columns: Sequence[tuple[str, str]]) -> None:
+        """ALTER TABLE … ADD COLUMN for each of `columns` that `table` has not.
+
+        Only missing columns are altered: on PostgreSQL even a no-op ALTER takes an exclusive lock
+        on the table. Two processes opening an old database at once: PostgreSQL serialises them on
+        the advisory lock and `IF NOT EXISTS` covers the rest; SQLite holds the write lock
+        (BEGIN IMMEDIATE) from the column check to the ALTER, and a "duplicate column" error, should
+        another connection still win, means the column is there.
+        """
+        if self.dialect == "postgresql":
+            cur.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = ?",
+                (table,),
+            )
+        else:
+            cur.execute(f"SELECT name FROM pragma_table_info('{table}')")
+        present = {row[0] for row in cur.fetchall()}
+        for column, kind in columns:
+            if column in present:
+                continue
+            if self.dialect == "postgresql":
+                cur.execute(self.ddl(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}"))
+                continue
+            try:
+                cur.execute(self.ddl(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc).lower():
+                    raise
 
     _DDL_TOKENS: ClassVar[dict[str, dict[str, str]]] = {
         "sqlite": {

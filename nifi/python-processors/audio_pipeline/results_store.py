@@ -4,6 +4,13 @@ Rows are keyed by the FlowFile uuid and written with an upsert, so NiFi re-deliv
 FlowFile (after a restart or a retried session) updates its row instead of adding a second one.
 Everything is built from FlowFile attributes (names in `attributes.py`); values that are absent or
 unparsable become NULL rather than failing the write, because the row is the audit trail.
+
+Columns added after the first release (`ADDED_COLUMNS`, the loudness of issue #16) are also in the
+CREATE TABLE of a new database; a table made by an older version gets them on open
+(`Database.ensure_schema`, idempotent and safe with several processes opening the store at once).
+`loudness_compliant` is INTEGER 1/0 (NULL: not measured) rather than BOOLEAN: SQLite has no boolean
+type and returns ints while psycopg returns bools for PostgreSQL BOOLEAN, and `= 1` would not even
+compare with a PostgreSQL boolean; 0/1 keeps one SQL text and one Python value for both dialects.
 """
 
 from __future__ import annotations
@@ -25,6 +32,18 @@ UUID = "uuid"
 STATUSES = attr.STATUSES
 SOURCES = attr.SOURCES
 
+# Columns newer than the original table: (name, type with the `ddl` tokens), added to older tables on open.
+ADDED_COLUMNS = (
+    ("loudness_integrated_lufs", "{float}"),
+    ("loudness_range_lu", "{float}"),
+    ("loudness_momentary_max_lufs", "{float}"),
+    ("loudness_short_term_max_lufs", "{float}"),
+    ("loudness_true_peak_dbtp", "{float}"),
+    ("loudness_profile", "TEXT"),
+    ("loudness_compliant", "INTEGER CHECK (loudness_compliant IN (0, 1))"),
+    ("loudness_gain_db", "{float}"),
+)
+
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS results (
         id {id},
@@ -44,7 +63,9 @@ SCHEMA = (
         fingerprint_score {float},
         fingerprint_offset_seconds {float},
         duplicate_of TEXT,
-        status TEXT NOT NULL CHECK (status IN ('ok', 'quarantined')),
+        """
+    + "".join(f"{name} {kind},\n        " for name, kind in ADDED_COLUMNS)
+    + """status TEXT NOT NULL CHECK (status IN ('ok', 'quarantined')),
         error TEXT,
         created_at {timestamp} NOT NULL,
         updated_at {timestamp} NOT NULL
@@ -74,6 +95,14 @@ class Result:
     fingerprint_score: float | None
     fingerprint_offset_seconds: float | None
     duplicate_of: str | None
+    loudness_integrated_lufs: float | None
+    loudness_range_lu: float | None
+    loudness_momentary_max_lufs: float | None
+    loudness_short_term_max_lufs: float | None
+    loudness_true_peak_dbtp: float | None
+    loudness_profile: str | None
+    loudness_compliant: bool | None
+    loudness_gain_db: float | None
     status: str
     error: str | None
     created_at: datetime
@@ -120,6 +149,12 @@ def _int(attributes: Mapping[str, str], *names: str) -> int | None:
     return None
 
 
+def _flag(attributes: Mapping[str, str], name: str) -> int | None:
+    """1 for "true", 0 for "false" (any case), None otherwise: the stored form of a yes/no attribute."""
+    value = (_text(attributes, name) or "").lower()
+    return {"true": 1, "false": 0}.get(value)
+
+
 def row_from_attributes(attributes: Mapping[str, str], status: str, error: str | None = None) -> dict[str, Any]:
     """Column values for a FlowFile; the file's own rate and channels, not the analysis form's."""
     if status not in STATUSES:
@@ -147,6 +182,14 @@ def row_from_attributes(attributes: Mapping[str, str], status: str, error: str |
         "fingerprint_score": _float(attributes, attr.FINGERPRINT_SCORE),
         "fingerprint_offset_seconds": _float(attributes, attr.FINGERPRINT_OFFSET_SECONDS),
         "duplicate_of": _text(attributes, attr.DUPLICATE_OF),
+        "loudness_integrated_lufs": _float(attributes, attr.LOUDNESS_INTEGRATED_LUFS),
+        "loudness_range_lu": _float(attributes, attr.LOUDNESS_RANGE_LU),
+        "loudness_momentary_max_lufs": _float(attributes, attr.LOUDNESS_MOMENTARY_MAX_LUFS),
+        "loudness_short_term_max_lufs": _float(attributes, attr.LOUDNESS_SHORT_TERM_MAX_LUFS),
+        "loudness_true_peak_dbtp": _float(attributes, attr.LOUDNESS_TRUE_PEAK_DBTP),
+        "loudness_profile": _text(attributes, attr.LOUDNESS_PROFILE),
+        "loudness_compliant": _flag(attributes, attr.LOUDNESS_COMPLIANT),
+        "loudness_gain_db": _float(attributes, attr.LOUDNESS_GAIN_DB),
         "status": status,
         "error": error,
     }
@@ -157,7 +200,7 @@ class ResultsStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        db.ensure_schema("results", SCHEMA)
+        db.ensure_schema("results", SCHEMA, added_columns={"results": ADDED_COLUMNS})
 
     @classmethod
     def open(cls, url: str = "", data_dir: Path | str | None = None) -> ResultsStore:
@@ -172,6 +215,8 @@ class ResultsStore:
             stamp = Database.parse_timestamp(values[name])
             assert stamp is not None
             values[name] = stamp.astimezone(UTC)
+        if values["loudness_compliant"] is not None:
+            values["loudness_compliant"] = bool(values["loudness_compliant"])
         return Result(**values)
 
     def record(self, attributes: Mapping[str, str], status: str, error: str | None = None) -> Result:
@@ -217,11 +262,13 @@ class ResultsStore:
         source: str | None = None,
         since: datetime | None = None,
         filename_like: str | None = None,
+        compliant: bool | None = None,
     ) -> list[Result]:
         """Newest rows first, filtered.
 
         `filename_like` is a case-insensitive SQL LIKE pattern (% any run, _ one character,
-        backslash escapes them).
+        backslash escapes them). `compliant` True/False keeps the rows whose loudness was measured
+        and met/missed its profile (rows without a loudness verdict match neither).
         """
         where: list[str] = []
         params: list[Any] = []
@@ -241,6 +288,9 @@ class ResultsStore:
             operator = "ILIKE" if self.db.dialect == "postgresql" else "LIKE"
             where.append(f"filename {operator} ? ESCAPE '\\'")
             params.append(filename_like)
+        if compliant is not None:
+            where.append("loudness_compliant = ?")
+            params.append(int(compliant))
         sql = f"SELECT {', '.join(COLUMNS)} FROM results"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -13,7 +13,13 @@ from support.metrics_samples import FINISHED, make_sink
 
 def test_exposition_passes_promtool_and_names_follow_conventions() -> None:
     sink = make_sink()
-    sink.record_result({**FINISHED, attr.INGESTED_AT: str(int(time.time() * 1000))}, "ok")
+    loudness = {
+        attr.LOUDNESS_INTEGRATED_LUFS: "-23.2",
+        attr.LOUDNESS_TRUE_PEAK_DBTP: "-1.4",
+        attr.LOUDNESS_PROFILE: "ebu-r128",
+        attr.LOUDNESS_COMPLIANT: "true",
+    }
+    sink.record_result({**FINISHED, **loudness, attr.INGESTED_AT: str(int(time.time() * 1000))}, "ok")
     sink.observe_stage("decode", 0.02)
     text = sink.exposition()
     check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, check=False)
@@ -22,4 +28,4 @@ def test_exposition_passes_promtool_and_names_follow_conventions() -> None:
     for name in metrics.metric_names():
         assert name.startswith("audio_pipeline_")
         assert name.removesuffix("_total") in names
-    assert all(h.name.endswith(("_seconds", "_mos", "_confidence")) for h in metrics.HISTOGRAMS)
+    assert all(h.name.endswith(("_seconds", "_mos", "_confidence", "_lufs", "_dbtp")) for h in metrics.HISTOGRAMS)

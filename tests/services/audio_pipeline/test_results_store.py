@@ -7,9 +7,10 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from audio_pipeline import attributes as attr
-from audio_pipeline.database import Database
-from audio_pipeline.results_store import ResultsStore
+from audio_pipeline.database import Cursor, Database, DatabaseError
+from audio_pipeline.results_store import ADDED_COLUMNS, ResultsStore
 from support.finished_flowfiles import flowfile
 
 from pipelinectl import results as results_cli
@@ -86,4 +87,117 @@ def test_concurrent_writers_make_one_row_per_flowfile(db_url: str) -> None:
     rows = store.recent(limit=1000)
     assert len(rows) == workers * 5 + 1
     assert sum(r.flowfile_uuid == shared for r in rows) == 1
+    store.close()
+
+
+# The results table as the first release created it (before the loudness columns of issue #16).
+RESULTS_V1 = """CREATE TABLE results (
+    id {id},
+    flowfile_uuid TEXT NOT NULL UNIQUE,
+    filename TEXT, source TEXT, format TEXT, sha256 TEXT, duration_seconds {float},
+    sample_rate INTEGER, channels INTEGER, audio_class TEXT, class_confidence {float},
+    pesq_mos {float}, quality_label TEXT, fingerprint_match TEXT, fingerprint_score {float},
+    fingerprint_offset_seconds {float}, duplicate_of TEXT,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'quarantined')),
+    error TEXT, created_at {timestamp} NOT NULL, updated_at {timestamp} NOT NULL
+)"""
+
+LOUDNESS = {
+    attr.LOUDNESS_INTEGRATED_LUFS: "-23.1",
+    attr.LOUDNESS_RANGE_LU: "5.5",
+    attr.LOUDNESS_MOMENTARY_MAX_LUFS: "-16.0",
+    attr.LOUDNESS_SHORT_TERM_MAX_LUFS: "-19.25",
+    attr.LOUDNESS_TRUE_PEAK_DBTP: "-1.5",
+    attr.LOUDNESS_PROFILE: "ebu-r128",
+    attr.LOUDNESS_COMPLIANT: "true",
+    attr.LOUDNESS_GAIN_DB: "0.1",
+}
+
+
+def _columns(db: Database) -> list[str]:
+    sql = (
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = 'results' ORDER BY ordinal_position"
+        if db.dialect == "postgresql"
+        else "SELECT name FROM pragma_table_info('results')"
+    )
+    return [row[0] for row in db.read(lambda cur: cur.execute(sql).fetchall())]
+
+
+def test_loudness_is_stored_and_filtered(store: ResultsStore) -> None:
+    loud = store.record(flowfile("loud.wav", **LOUDNESS), "ok")
+    assert (loud.loudness_integrated_lufs, loud.loudness_true_peak_dbtp, loud.loudness_gain_db) == (-23.1, -1.5, 0.1)
+    assert (loud.loudness_range_lu, loud.loudness_momentary_max_lufs, loud.loudness_short_term_max_lufs) == (
+        5.5,
+        -16.0,
+        -19.25,
+    )
+    assert loud.loudness_profile == "ebu-r128" and loud.loudness_compliant is True
+    assert loud.as_dict()["loudness_compliant"] is True
+    quiet = store.record(flowfile("quiet.wav", **{**LOUDNESS, attr.LOUDNESS_COMPLIANT: "false"}), "ok")
+    assert quiet.loudness_compliant is False
+    store.record(flowfile("old.wav"), "ok")  # before loudness: NULL, neither compliant nor not
+    assert [r.filename for r in store.recent(compliant=False)] == ["quiet.wav"]
+    assert [r.filename for r in store.recent(compliant=True)] == ["loud.wav"]
+    assert store.recent(compliant=True, status="quarantined") == []
+    # re-delivery without the loudness attributes keeps them, a new verdict replaces the old
+    assert store.record({"uuid": loud.flowfile_uuid}, "ok").loudness_compliant is True
+    again = store.record({"uuid": loud.flowfile_uuid, attr.LOUDNESS_COMPLIANT: "false"}, "ok")
+    assert again.loudness_compliant is False and again.loudness_integrated_lufs == -23.1
+
+
+def _open_and_record(url: str, k: int, barrier: object, results: object) -> None:
+    try:
+        barrier.wait()  # type: ignore[attr-defined]
+        s = ResultsStore(Database(url))  # all of them migrate the old table at once
+        s.record(flowfile(f"after-{k}.wav", **LOUDNESS), "ok")
+        s.close()
+        results.put((k, None))  # type: ignore[attr-defined]
+    except Exception as exc:
+        results.put((k, repr(exc)))  # type: ignore[attr-defined]
+
+
+def test_old_table_is_migrated_on_open(db_url: str) -> None:
+    db = Database(db_url)
+    stamp = db.timestamp(datetime(2024, 5, 1, 10, tzinfo=UTC))
+
+    def old_version(cur: Cursor) -> None:
+        cur.execute(db.ddl(RESULTS_V1))
+        cur.execute(
+            "INSERT INTO results (flowfile_uuid, filename, status, error, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            ("old-1", "before.wav", "quarantined", "not_audio", stamp, stamp),
+        )
+
+    db.write(old_version)
+    old_columns = _columns(db)
+    workers = 4
+    barrier, results = FORK.Barrier(workers), FORK.Queue()
+    procs = [FORK.Process(target=_open_and_record, args=(db_url, k, barrier, results)) for k in range(workers)]
+    for p in procs:
+        p.start()
+    errors = [results.get(timeout=120)[1] for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert errors == [None] * workers
+
+    columns = _columns(db)
+    assert columns[: len(old_columns)] == old_columns  # kept, new ones appended once each
+    assert sorted(columns[len(old_columns) :]) == sorted(name for name, _ in ADDED_COLUMNS)
+    store = ResultsStore(db)
+    kept = store.get("old-1")
+    assert kept is not None and (kept.filename, kept.status, kept.error) == ("before.wav", "quarantined", "not_audio")
+    assert kept.created_at == datetime(2024, 5, 1, 10, tzinfo=UTC) and kept.loudness_profile is None
+    rows = store.recent(limit=100)
+    assert len(rows) == workers + 1
+    assert {r.filename for r in store.recent(compliant=True)} == {f"after-{k}.wav" for k in range(workers)}
+    with pytest.raises(DatabaseError):  # the CHECK came along with the column
+        db.write(lambda cur: cur.execute("UPDATE results SET loudness_compliant = 2 WHERE flowfile_uuid = 'old-1'"))
+    if db.dialect == "postgresql":  # IF NOT EXISTS added no second CHECK either
+        checks = db.read(
+            lambda cur: cur.execute(
+                "SELECT count(*) FROM pg_constraint WHERE conrelid = 'results'::regclass AND contype = 'c'"
+            ).fetchone()
+        )
+        assert checks == (2,)  # status and loudness_compliant
     store.close()

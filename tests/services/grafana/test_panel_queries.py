@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from audio_pipeline import attributes as attr
 from audio_pipeline import metrics
 from support.promql_names import cluster_series, selector_names
@@ -33,6 +34,11 @@ def synthetic_batch(sink: metrics.MetricsSink, round_: int) -> None:
                 attr.PESQ_MODE: "wb",
                 attr.FINGERPRINT_MATCH: "catalog-1" if i % 2 else "",
                 attr.DUPLICATE_OF: "earlier" if i == 3 else "",
+                attr.LOUDNESS_INTEGRATED_LUFS: str(-30.0 + 3 * i),
+                attr.LOUDNESS_TRUE_PEAK_DBTP: str(-6.0 + i),
+                attr.LOUDNESS_PROFILE: "ebu-r128",
+                attr.LOUDNESS_COMPLIANT: "true" if i == 2 else "false",
+                attr.LOUDNESS_GAIN_DB: str(7.0 - 3 * i),
             },
             "ok",
         )
@@ -76,6 +82,12 @@ def test_every_pipeline_panel_query_returns_data(stack: Settings, tmp_path: Path
     assert len(checked) >= 15
     titles = {title.split(" / ", 1)[1] for title in checked}
     assert {"Throughput by source", "End-to-end latency percentiles", "PESQ MOS distribution"} <= titles
+    assert {"Integrated loudness distribution", "True peak distribution", "Loudness compliance by profile"} <= titles
+    (compliance,) = [
+        e for t, e in dashboard_queries.panel_queries("1m") if t.endswith("Loudness compliance by profile")
+    ]
+    by_profile = {s["metric"]["profile"]: float(s["value"][1]) for s in promql.query(stack, compliance)}
+    assert by_profile == {"ebu-r128": pytest.approx(1 / 6)}  # one in six met it; unused profiles not shown
 
 
 def test_every_other_panel_query_is_accepted_by_prometheus(stack: Settings) -> None:

@@ -51,3 +51,34 @@ def test_recorded_row_tells_the_flowfile_its_status() -> None:
     values = dict.fromkeys(COLUMNS) | {"status": "quarantined", "created_at": datetime.now(UTC)}
     values["updated_at"] = values["created_at"]
     assert Result(**values).to_attributes() == {attr.STATUS: "quarantined"}
+
+
+def test_loudness_columns_from_attributes() -> None:
+    row = row_from_attributes(
+        flowfile(
+            **{
+                attr.LOUDNESS_INTEGRATED_LUFS: "-23.4",
+                attr.LOUDNESS_RANGE_LU: "6.1",
+                attr.LOUDNESS_MOMENTARY_MAX_LUFS: "-15.0",
+                attr.LOUDNESS_SHORT_TERM_MAX_LUFS: "-18.5",
+                attr.LOUDNESS_TRUE_PEAK_DBTP: "-1.2",
+                attr.LOUDNESS_PROFILE: "ebu-r128",
+                attr.LOUDNESS_COMPLIANT: "true",
+                attr.LOUDNESS_GAIN_DB: "0.4",
+            }
+        ),
+        "ok",
+    )
+    assert row["loudness_integrated_lufs"] == -23.4 and row["loudness_range_lu"] == 6.1
+    assert row["loudness_momentary_max_lufs"] == -15.0 and row["loudness_short_term_max_lufs"] == -18.5
+    assert row["loudness_true_peak_dbtp"] == -1.2 and row["loudness_gain_db"] == 0.4
+    assert row["loudness_profile"] == "ebu-r128" and row["loudness_compliant"] == 1
+    assert row_from_attributes(flowfile(**{attr.LOUDNESS_COMPLIANT: " False "}), "ok")["loudness_compliant"] == 0
+    # older FlowFiles and quarantined files: missing, empty or odd values are NULL
+    for value in (None, "", "yes", "maybe"):
+        extra = {} if value is None else {attr.LOUDNESS_COMPLIANT: value, attr.LOUDNESS_INTEGRATED_LUFS: value}
+        row = row_from_attributes(flowfile(**extra), "quarantined")
+        assert row["loudness_compliant"] is None and row["loudness_integrated_lufs"] is None, value
+    assert (
+        row_from_attributes(flowfile(**{attr.LOUDNESS_TRUE_PEAK_DBTP: "-inf"}), "ok")["loudness_true_peak_dbtp"] is None
+    )

@@ -14,6 +14,17 @@ from support.finished_flowfiles import flowfile
 
 from pipelinectl import results as results_cli
 
+LOUDNESS = {
+    attr.LOUDNESS_INTEGRATED_LUFS: "-23.0",
+    attr.LOUDNESS_RANGE_LU: "4.5",
+    attr.LOUDNESS_MOMENTARY_MAX_LUFS: "-14.0",
+    attr.LOUDNESS_SHORT_TERM_MAX_LUFS: "-17.5",
+    attr.LOUDNESS_TRUE_PEAK_DBTP: "-0.5",
+    attr.LOUDNESS_PROFILE: "ebu-r128",
+    attr.LOUDNESS_COMPLIANT: "true",
+    attr.LOUDNESS_GAIN_DB: "0.0",
+}
+
 
 def test_parse_since_and_like_pattern() -> None:
     now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -51,6 +62,7 @@ def test_cli_lists_and_filters(data_dir: Path, capsys: pytest.CaptureFixture[str
                 attr.QUALITY_LABEL: "good",
                 attr.FINGERPRINT_MATCH: "track-7",
                 attr.FINGERPRINT_OFFSET_SECONDS: "12.3",
+                **LOUDNESS,
             },
         ),
         "ok",
@@ -61,8 +73,27 @@ def test_cli_lists_and_filters(data_dir: Path, capsys: pytest.CaptureFixture[str
     assert results_cli.main(["-n", "5"]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].split()[:4] == ["time", "status", "source", "file"]
+    assert table[0].split()[7:10] == ["LUFS", "dBTP", "loudness"]
     assert "broken.mp3" in table[2] and "corrupt_audio" in table[2]
     assert "good_take.wav" in table[3] and "4.10 good" in table[3] and "track-7 @12.3s" in table[3]
+    assert "  -23.0  -0.5  yes ebu-r128  " in table[3]
+
+    assert results_cli.main(["--non-compliant", "--json"]) == 0
+    assert capsys.readouterr().out == ""  # the quarantined file has no verdict, the other one passed
+    assert results_cli.main(["--compliant", "--json"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    row = json.loads(line)
+    assert row["filename"] == "good_take.wav"
+    assert (row["loudness_integrated_lufs"], row["loudness_true_peak_dbtp"]) == (-23.0, -0.5)
+    assert (row["loudness_profile"], row["loudness_compliant"], row["loudness_gain_db"]) == ("ebu-r128", True, 0.0)
+    assert (row["loudness_range_lu"], row["loudness_momentary_max_lufs"], row["loudness_short_term_max_lufs"]) == (
+        4.5,
+        -14.0,
+        -17.5,
+    )
+    with pytest.raises(SystemExit):
+        results_cli.main(["--compliant", "--non-compliant"])
+    capsys.readouterr()
 
     assert results_cli.main(["--status", "quarantined", "--json"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -83,3 +114,23 @@ def test_table_fits_narrow_terminals(data_dir: Path) -> None:
     table = results_cli.render_table(rows, 100)
     assert max(len(line) for line in table.splitlines()) <= 100
     assert "…" in table
+
+
+def test_loudness_columns_give_way_in_narrow_terminals(data_dir: Path) -> None:
+    store = ResultsStore.open("", data_dir)
+    loud = {**LOUDNESS, attr.LOUDNESS_COMPLIANT: "false", attr.LOUDNESS_GAIN_DB: "-9.04"}
+    store.record(flowfile("loud.wav", **{**loud, attr.FINGERPRINT_MATCH: "track-1"}), "ok")
+    rows = store.recent()
+    store.close()
+    wide = results_cli.render_table(rows, 200).splitlines()
+    assert "no ebu-r128 -9.0 dB" in wide[2] and "track-1" in wide[2]
+    assert wide[0].split()[7:] == ["LUFS", "dBTP", "loudness", "match", "duplicate", "of", "error"]
+    for width, shown in (
+        (120, ["LUFS", "dBTP", "loudness", "match", "duplicat", "error"]),  # shrinking suffices
+        (110, ["LUFS", "loudness", "match", "duplicat", "error"]),  # the loudness columns go first
+        (100, ["loudness", "match", "duplicat", "error"]),
+        (80, ["match", "error"]),
+    ):
+        table = results_cli.render_table(rows, width).splitlines()
+        assert max(len(line) for line in table) <= width
+        assert [h[:7] for h in table[0].split()[7:] if h != "of"] == [h[:7] for h in shown], width

@@ -14,10 +14,13 @@ from collections.abc import Mapping, Sequence
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
 from audio_pipeline.metrics.catalogue import (
+    COMPLIANT_VALUES,
     COUNTERS,
     FILES,
     HISTOGRAMS,
     KNOWN_SOURCES,
+    LOUDNESS_FILES,
+    LOUDNESS_PROFILES,
     OK,
     QUARANTINED,
     SHUTDOWN_KINDS,
@@ -67,12 +70,17 @@ class Aggregates:
         """Expose the expected series at 0 before their first event.
 
         A series that appears already at 1 has no increase for `rate()`/`increase()`; starting
-        at 0 makes the first file of a source and the first unclean restart visible.
+        at 0 makes the first file of a source, the first (non-)compliant file of a loudness
+        profile and the first unclean restart visible.
         """
         files = self._counters[FILES.name]
         for source in KNOWN_SOURCES:
             for status in STATUSES:
                 files.setdefault((source, status), 0.0)
+        loudness = self._counters[LOUDNESS_FILES.name]
+        for profile in LOUDNESS_PROFILES:
+            for compliant in COMPLIANT_VALUES:
+                loudness.setdefault((profile, compliant), 0.0)
         starts = self._counters[WORKER_STARTS.name]
         for kind in SHUTDOWN_KINDS:
             starts.setdefault((kind,), 0.0)

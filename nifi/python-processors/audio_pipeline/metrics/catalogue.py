@@ -16,6 +16,9 @@ PREFIX = "audio_pipeline_"
 OK, QUARANTINED = STATUSES
 KNOWN_SOURCES = SOURCES  # values of audio.source set by the flow: folder, http, catalog
 SHUTDOWN_KINDS = ("first", "clean", "unclean")  # how the previous owner of a worker slot ended
+# Values of audio.loudness.profile that DecodeAudio sets (issue #16), and of audio.loudness.compliant.
+LOUDNESS_PROFILES = ("ebu-r128", "atsc-a85", "streaming-14", "custom")
+COMPLIANT_VALUES = ("true", "false")
 STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # stage label values: short lowercase words
 
 
@@ -45,6 +48,11 @@ FAILURES = CounterDef(PREFIX + "failures", "Quarantined files by reason (the aud
 FINGERPRINT_MATCHES = CounterDef(PREFIX + "fingerprint_matches", "Files with status ok that matched the catalog.")
 DUPLICATES = CounterDef(PREFIX + "duplicates", "Files with status ok found to duplicate an earlier file.")
 AUDIO_SECONDS = CounterDef(PREFIX + "audio_seconds", "Seconds of audio in files that finished.", ("source",))
+LOUDNESS_FILES = CounterDef(
+    PREFIX + "loudness_files",
+    "Files with status ok checked against a loudness profile, by profile and compliant (true or false).",
+    ("profile", "compliant"),
+)
 WORKER_STARTS = CounterDef(
     PREFIX + "worker_starts",
     "Metric worker slot claims: first use, or taken over after a clean end or one that lost counts (unclean).",
@@ -81,6 +89,25 @@ LATENCY = HistogramDef(
     ("source", "status"),
     (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
 )
+# Loudness targets: EBU R128 -23 LUFS (±1 LU live), ATSC A/85 -24 LUFS (±2), streaming -14 LUFS;
+# the buckets are 1 LU apart from -26 to -20 and from -16 to -12, coarser outside; quieter than -40
+# (silence at the measurement's floor included) all falls into the first bucket. With negative
+# buckets prometheus_client exposes only `_bucket` series (no `_sum`/`_count`, as OpenMetrics asks):
+# the count is the `le="+Inf"` bucket, and quantiles work as for any histogram.
+LOUDNESS_INTEGRATED = HistogramDef(
+    PREFIX + "loudness_integrated_lufs",
+    "Integrated loudness (ITU-R BS.1770-4) of files with status ok, in LUFS.",
+    ("source",),
+    (-40, -35, -30, -28, -26, -25, -24, -23, -22, -21, -20, -18, -16, -15, -14, -13, -12, -10, -8, -5),
+)
+# True-peak limits: -1 dBTP (EBU R128, streaming), -2 dBTP (ATSC A/85); above 0 dBTP the file clips
+# once converted.
+TRUE_PEAK = HistogramDef(
+    PREFIX + "loudness_true_peak_dbtp",
+    "True peak (ITU-R BS.1770-4, 4x oversampled) of files with status ok, in dBTP.",
+    ("source",),
+    (-20, -15, -12, -9, -6, -4, -3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 2, 3),
+)
 
 COUNTERS: tuple[CounterDef, ...] = (
     FILES,
@@ -90,9 +117,10 @@ COUNTERS: tuple[CounterDef, ...] = (
     FINGERPRINT_MATCHES,
     DUPLICATES,
     AUDIO_SECONDS,
+    LOUDNESS_FILES,
     WORKER_STARTS,
 )
-HISTOGRAMS: tuple[HistogramDef, ...] = (PESQ_MOS, CONFIDENCE, DURATION, STAGE, LATENCY)
+HISTOGRAMS: tuple[HistogramDef, ...] = (PESQ_MOS, CONFIDENCE, DURATION, STAGE, LATENCY, LOUDNESS_INTEGRATED, TRUE_PEAK)
 
 
 def metric_names() -> list[str]:

@@ -44,6 +44,29 @@ def is_set(value: str | None) -> bool:
     return value is not None and value.strip().lower() not in _FALSE_WORDS
 
 
+def compliant_value(value: str | None) -> str | None:
+    """ "true" or "false" (any case, trimmed) as the `compliant` label value; None for anything else."""
+    word = (value or "").strip().lower()
+    return word if word in m.COMPLIANT_VALUES else None
+
+
+def _record_loudness(aggregates: Aggregates, attributes: Mapping[str, str], source: str) -> None:
+    integrated = finite_number(attributes.get(attr.LOUDNESS_INTEGRATED_LUFS))
+    if integrated is not None:
+        aggregates.observe(m.LOUDNESS_INTEGRATED, (source,), integrated)
+    true_peak = finite_number(attributes.get(attr.LOUDNESS_TRUE_PEAK_DBTP))
+    if true_peak is not None:
+        aggregates.observe(m.TRUE_PEAK, (source,), true_peak)
+    compliant = compliant_value(attributes.get(attr.LOUDNESS_COMPLIANT))
+    if compliant is None:
+        return  # not measured (older FlowFiles, too short to measure): counted in neither
+    profile = label_value(attributes.get(attr.LOUDNESS_PROFILE))
+    # Both series of the profile exist (at 0 if need be; LOUDNESS_PROFILES have them from the start),
+    # so its compliance ratio has a numerator whether every file passes or none does.
+    for value in m.COMPLIANT_VALUES:
+        aggregates.inc(m.LOUDNESS_FILES, (profile, value), 1.0 if value == compliant else 0.0)
+
+
 def record_file(aggregates: Aggregates, attributes: Mapping[str, str], status: str, now: float) -> None:
     """Count one file that left the pipeline with `status` at `now` (epoch seconds)."""
     source = label_value(attributes.get(attr.SOURCE))
@@ -80,3 +103,4 @@ def record_file(aggregates: Aggregates, attributes: Mapping[str, str], status: s
         aggregates.inc(m.FINGERPRINT_MATCHES)
     if is_set(attributes.get(attr.DUPLICATE_OF)):
         aggregates.inc(m.DUPLICATES)
+    _record_loudness(aggregates, attributes, source)

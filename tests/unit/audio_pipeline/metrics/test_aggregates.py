@@ -33,6 +33,9 @@ def test_initial_series_exist_at_zero() -> None:
     for kind in m.SHUTDOWN_KINDS:
         assert got[("audio_pipeline_worker_starts_total", (("previous_shutdown", kind),))] == 0
     assert got[("audio_pipeline_fingerprint_matches_total", ())] == 0
+    for profile in m.LOUDNESS_PROFILES:
+        for compliant in m.COMPLIANT_VALUES:
+            assert got[("audio_pipeline_loudness_files_total", (("compliant", compliant), ("profile", profile)))] == 0
 
 
 def test_generation_counts_changes() -> None:

@@ -53,7 +53,19 @@ def test_no_per_file_values_in_labels() -> None:
     for value in (FINISHED[attr.FILENAME], FINISHED[attr.SHA256], "catalog-17", "abc123"):
         assert value not in text
     label_names = {name for family in text_string_to_metric_families(text) for s in family.samples for name in s.labels}
-    assert label_names <= {"source", "status", "class", "label", "reason", "mode", "stage", "le", "previous_shutdown"}
+    assert label_names <= {
+        "source",
+        "status",
+        "class",
+        "label",
+        "reason",
+        "mode",
+        "stage",
+        "le",
+        "previous_shutdown",
+        "profile",
+        "compliant",
+    }
 
 
 def test_bad_and_missing_values_are_ignored() -> None:
@@ -97,3 +109,64 @@ def test_numbers_and_flags() -> None:
     assert parsing.finite_number(None) is parsing.finite_number("nan") is parsing.finite_number("-inf") is None
     assert parsing.is_set("catalog-1") and parsing.is_set("yes")
     assert not any(parsing.is_set(v) for v in (None, "", " 0 ", "False", "no", "none", "NULL"))
+
+
+LOUDNESS = {
+    attr.LOUDNESS_INTEGRATED_LUFS: "-23.4",
+    attr.LOUDNESS_RANGE_LU: "7.0",
+    attr.LOUDNESS_TRUE_PEAK_DBTP: "-1.2",
+    attr.LOUDNESS_PROFILE: "ebu-r128",
+    attr.LOUDNESS_COMPLIANT: "true",
+    attr.LOUDNESS_GAIN_DB: "0.4",
+}
+
+
+def loudness_files(got: Samples, profile: str, compliant: str) -> float:
+    return got[("audio_pipeline_loudness_files_total", (("compliant", compliant), ("profile", profile)))]
+
+
+def test_loudness_histograms_and_compliance() -> None:
+    got = recorded(
+        ({**FINISHED, **LOUDNESS}, "ok"),
+        ({**FINISHED, **LOUDNESS, attr.SOURCE: "http", attr.LOUDNESS_INTEGRATED_LUFS: "-9.0",
+          attr.LOUDNESS_TRUE_PEAK_DBTP: "1.7", attr.LOUDNESS_COMPLIANT: "FALSE"}, "ok"),
+        ({**FINISHED, **LOUDNESS, attr.LOUDNESS_PROFILE: "streaming-14", attr.LOUDNESS_COMPLIANT: "false"}, "ok"),
+    )  # fmt: skip
+    folder, http = (("source", "folder"),), (("source", "http"),)
+    assert got[("audio_pipeline_loudness_integrated_lufs_bucket", (("le", "+Inf"), *folder))] == 2
+    # prometheus_client exposes no _sum (nor _count) for negative buckets: a sum that can fall is no counter
+    assert not [
+        key for key in got if key[0].startswith("audio_pipeline_loudness") and key[0].endswith(("_sum", "_count"))
+    ]
+    assert got[("audio_pipeline_loudness_integrated_lufs_bucket", (("le", "-24.0"), *folder))] == 0
+    assert got[("audio_pipeline_loudness_integrated_lufs_bucket", (("le", "-23.0"), *folder))] == 2
+    assert got[("audio_pipeline_loudness_integrated_lufs_bucket", (("le", "-10.0"), *http))] == 0
+    assert got[("audio_pipeline_loudness_integrated_lufs_bucket", (("le", "-8.0"), *http))] == 1
+    assert got[("audio_pipeline_loudness_true_peak_dbtp_bucket", (("le", "-1.5"), *folder))] == 0
+    assert got[("audio_pipeline_loudness_true_peak_dbtp_bucket", (("le", "-1.0"), *folder))] == 2
+    assert got[("audio_pipeline_loudness_true_peak_dbtp_bucket", (("le", "1.0"), *http))] == 0
+    assert got[("audio_pipeline_loudness_true_peak_dbtp_bucket", (("le", "2.0"), *http))] == 1
+    assert loudness_files(got, "ebu-r128", "true") == 1 and loudness_files(got, "ebu-r128", "false") == 1
+    assert loudness_files(got, "streaming-14", "false") == 1 and loudness_files(got, "streaming-14", "true") == 0
+    assert loudness_files(got, "atsc-a85", "true") == loudness_files(got, "custom", "false") == 0  # from the start
+
+
+def test_loudness_of_older_quarantined_and_unmeasured_files() -> None:
+    got = recorded(
+        (FINISHED, "ok"),  # before loudness was measured
+        ({**FINISHED, **LOUDNESS}, "quarantined"),  # like the other quality metrics: ok files only
+        ({**FINISHED, attr.LOUDNESS_INTEGRATED_LUFS: "", attr.LOUDNESS_COMPLIANT: "", attr.LOUDNESS_PROFILE: ""}, "ok"),
+        ({**FINISHED, attr.LOUDNESS_TRUE_PEAK_DBTP: "-inf", attr.LOUDNESS_COMPLIANT: "maybe"}, "ok"),
+        ({**FINISHED, attr.LOUDNESS_INTEGRATED_LUFS: "-70", attr.LOUDNESS_COMPLIANT: "false"}, "ok"),  # floor
+    )
+    assert got[("audio_pipeline_loudness_integrated_lufs_bucket", (("le", "+Inf"), ("source", "folder")))] == 1
+    assert got[("audio_pipeline_loudness_integrated_lufs_bucket", (("le", "-40.0"), ("source", "folder")))] == 1
+    assert not [key for key in got if key[0].startswith("audio_pipeline_loudness_true_peak")]
+    assert loudness_files(got, "unknown", "false") == 1 and loudness_files(got, "unknown", "true") == 0
+    counted = [v for (name, _), v in got.items() if name == "audio_pipeline_loudness_files_total"]
+    assert sum(counted) == 1
+
+
+def test_compliant_values() -> None:
+    assert parsing.compliant_value(" True ") == "true" and parsing.compliant_value("false") == "false"
+    assert not any(parsing.compliant_value(v) for v in (None, "", "yes", "1", "compliant"))
