@@ -116,6 +116,13 @@ def _score_speech_quality(
     return score(content, attributes, reference=reference)
 
 
+def _default_loudness_profile() -> object:
+    """DecodeAudio's default Loudness Profile (imported when the first file runs, like the steps)."""
+    from audio_pipeline import loudness_profiles
+
+    return loudness_profiles.DEFAULT
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         "decode",
@@ -125,6 +132,7 @@ STEPS: tuple[Step, ...] = (
             target_rate=context.target_rate,
             max_duration_s=context.max_duration_s,
             filename=attributes.get(attr.FILENAME),
+            loudness_profile=_default_loudness_profile(),
         ),
     ),
     Step(

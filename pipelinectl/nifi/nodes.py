@@ -22,7 +22,22 @@ from pipelinectl.settings import Settings
 
 CONNECT_TIMEOUT_S = 600.0
 LOG_CAUSE_LINES = 3
+_CAUSE_CHARS = 400
 _ERROR_LINE = re.compile(r"\b(ERROR|FATAL)\b")
+_KEY_FILE = "state/nifi-sensitive-props.key"
+# Root causes whose Java wording does not say what to do: (text in the cause, what it means here).
+_HINTS = (
+    (
+        "AEADBadTagException",
+        f"meaning: the sensitive-properties key ({_KEY_FILE}) does not decrypt the flow this NiFi saved "
+        "(conf/flow.json.gz): was state/ replaced or restored from another installation? Put the key the "
+        "flow was saved with back, or delete the node's conf/flow.json.gz to start from the versioned flow.",
+    ),
+    (
+        "Key Password length less than required",
+        f"meaning: the sensitive-properties key in {_KEY_FILE} is shorter than the 12 characters NiFi needs.",
+    ),
+)
 
 
 class NodeStartError(RuntimeError):
@@ -48,13 +63,22 @@ def _with_nodes(settings: Settings, count: int) -> Settings:
 
 
 def last_errors(node: Settings, lines: int = LOG_CAUSE_LINES) -> str:
-    """The last ERROR lines of a node's log: what to show when it does not come up."""
+    """The last ERROR lines of a node's log and the innermost cause of the last stack trace in it
+    (its last "Caused by:" line): what to show when it does not come up. The ERROR lines alone are
+    often NiFi's summary ("Failed to start Server"); the cause says why (a key that cannot decrypt
+    the flow, a port in use)."""
     try:
         text = nifi_instance.app_log(node).read_text(errors="replace")
     except FileNotFoundError:
         return "(no log yet)"
-    found = [line.strip() for line in text.splitlines() if _ERROR_LINE.search(line)]
-    return "\n    ".join(found[-lines:]) or "(no error in its log)"
+    log_lines = text.splitlines()
+    found = [line.strip() for line in log_lines if _ERROR_LINE.search(line)][-lines:]
+    causes = [line.strip() for line in log_lines if line.lstrip().startswith("Caused by:")]
+    if causes:
+        cause = causes[-1][len("Caused by:") :].strip()
+        found.append(f"root cause: {cause[:_CAUSE_CHARS]}")
+        found += [hint for marker, hint in _HINTS if marker in cause]
+    return "\n    ".join(found) or "(no error in its log)"
 
 
 def check_ports(settings: Settings) -> None:

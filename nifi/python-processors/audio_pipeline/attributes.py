@@ -34,7 +34,8 @@ LOUDNESS_RANGE_LU = "audio.loudness.range.lu"
 LOUDNESS_MOMENTARY_MAX_LUFS = "audio.loudness.momentary.max.lufs"
 LOUDNESS_SHORT_TERM_MAX_LUFS = "audio.loudness.short.term.max.lufs"
 LOUDNESS_TRUE_PEAK_DBTP = "audio.loudness.true.peak.dbtp"
-LOUDNESS_PROFILE = "audio.loudness.profile"
+LOUDNESS_PROFILE = "audio.loudness.profile"  # one of LOUDNESS_PROFILES (figures in loudness_profiles)
+LOUDNESS_PROFILES = ("ebu-r128", "atsc-a85", "streaming-14", "custom")
 LOUDNESS_COMPLIANT = "audio.loudness.compliant"  # "true" / "false"
 LOUDNESS_GAIN_DB = "audio.loudness.gain.db"  # the gain that brings the file to the profile's target
 

@@ -22,6 +22,7 @@ from audio_pipeline.errors import InvalidReferenceError, ServingUnavailableError
 if TYPE_CHECKING:
     from audio_pipeline.classification import ServingClient, Windowing
     from audio_pipeline.fingerprint_index import FingerprintIndex
+    from audio_pipeline.loudness_profiles import LoudnessProfile
     from audio_pipeline.results_store import ResultsStore
     from audio_pipeline.speech_quality import QualityThresholds, ScoringPool
 
@@ -37,15 +38,23 @@ class StepResult:
     route: str = SUCCESS
 
 
-def decode(data: bytes, *, target_rate: int, max_duration_s: float, filename: str | None = None) -> StepResult:
-    """Received bytes -> analysis-form WAV content plus format and level attributes.
+def decode(
+    data: bytes,
+    *,
+    target_rate: int,
+    max_duration_s: float,
+    filename: str | None = None,
+    loudness_profile: LoudnessProfile | None = None,
+) -> StepResult:
+    """Received bytes -> analysis-form WAV content plus format, level and loudness attributes.
 
-    Levels, phase and bandwidth are those of the audio as received (`received_signal`); the analysis
-    form's own levels only decide whether its band lost everything (`audio.out.of.band`). `filename`
-    names headerless telephony formats by their extension. Input that already is the analysis form
-    keeps its bytes (content None): no rewrite to send back.
+    Levels, phase, bandwidth and loudness are those of the audio as received (`received_signal`); the
+    analysis form's own levels only decide whether its band lost everything (`audio.out.of.band`).
+    The loudness is assessed against `loudness_profile` (default EBU R 128: `loudness_profiles`).
+    `filename` names headerless telephony formats by their extension. Input that already is the
+    analysis form keeps its bytes (content None): no rewrite to send back.
     """
-    from audio_pipeline import decoding, received_signal
+    from audio_pipeline import decoding, loudness_profiles, received_signal
 
     decoded = decoding.decode(data, target_rate=target_rate, max_duration_s=max_duration_s, filename=filename)
     out_of_band = received_signal.out_of_band_content(decoded.received, decoded.samples, decoded.sample_rate)
@@ -53,7 +62,9 @@ def decode(data: bytes, *, target_rate: int, max_duration_s: float, filename: st
         content = None
     else:
         content = analysis_wav.to_wav_bytes(decoded.samples, decoded.sample_rate)
-    return StepResult(attributes=decoded.to_attributes() | {attr.OUT_OF_BAND: out_of_band}, content=content)
+    compliance = (loudness_profile or loudness_profiles.DEFAULT).assess(decoded.received.loudness)
+    found = decoded.to_attributes() | {attr.OUT_OF_BAND: out_of_band} | compliance.to_attributes()
+    return StepResult(attributes=found, content=content)
 
 
 def find_reference(attributes: Mapping[str, str], references_dir: Path) -> Path | None:

@@ -1,7 +1,7 @@
 """What was measured on the audio as received (before downmix and resampling), as attributes.
 
 The decoder pushes every block at the original rate and channel count through `ReceivedMeters`
-(levels, phase, spectrum); `ReceivedSignal` is the outcome. Two decisions follow from it here:
+(levels, phase, spectrum, loudness); `ReceivedSignal` is the outcome. Two decisions follow from it here:
 which channel the analysis form is made from when the downmix cancels (`analysis_channel`), and
 what a file is whose content lies entirely above the analysis form's band (`out_of_band_content`),
 which the classifier, fed that form, cannot hear.
@@ -16,6 +16,7 @@ import numpy as np
 from audio_pipeline import attributes as attr
 from audio_pipeline.level_meter import ChannelLevels, LevelMeter
 from audio_pipeline.levels import Levels, measure
+from audio_pipeline.loudness_meter import Loudness, LoudnessMeter
 from audio_pipeline.phase_meter import Phase, PhaseMeter
 from audio_pipeline.spectrum_meter import Spectrum, SpectrumMeter
 
@@ -32,6 +33,7 @@ class ReceivedSignal:
     channels: tuple[ChannelLevels, ...]
     phase: Phase
     spectrum: Spectrum
+    loudness: Loudness
 
     def loudest_channel(self) -> int:
         """0-based index of the channel with the highest RMS (the first of equals)."""
@@ -47,7 +49,7 @@ class ReceivedSignal:
         for number, channel in enumerate(self.channels, start=1):
             found[attr.channel_peak_dbfs(number)] = f"{channel.peak_dbfs:.2f}"
             found[attr.channel_rms_dbfs(number)] = f"{channel.rms_dbfs:.2f}"
-        return found
+        return found | self.loudness.to_attributes()
 
 
 class ReceivedMeters:
@@ -57,6 +59,7 @@ class ReceivedMeters:
         self.level = LevelMeter(rate, channels)
         self.phase = PhaseMeter(channels)
         self.spectrum = SpectrumMeter(rate, channels)
+        self.loudness = LoudnessMeter(rate, channels)
 
     def push(self, block: np.ndarray) -> None:
         for start in range(0, block.shape[0], _SLICE_FRAMES):
@@ -65,9 +68,16 @@ class ReceivedMeters:
             self.level.push(planar)
             self.phase.push(planar)
             self.spectrum.push(planar)
+            self.loudness.push(planar)
 
     def result(self) -> ReceivedSignal:
-        return ReceivedSignal(self.level.levels(), self.level.channels(), self.phase.phase(), self.spectrum.spectrum())
+        return ReceivedSignal(
+            self.level.levels(),
+            self.level.channels(),
+            self.phase.phase(),
+            self.spectrum.spectrum(),
+            self.loudness.loudness(),
+        )
 
 
 def analysis_channel(received: ReceivedSignal) -> int | None:

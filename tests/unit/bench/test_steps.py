@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audio_pipeline import flow_steps
+from audio_pipeline import flow_steps, loudness_profiles
 from audio_pipeline.flow_steps import StepResult
 
 from bench import steps
@@ -78,7 +78,16 @@ def test_run_builds_the_arguments_as_the_processors_do(monkeypatch: pytest.Monke
     result = steps.run(b"input", {"filename": "clip.wav"}, _context(tmp_path))
     done = ["decode", "classify", "fingerprint", "score_speech_quality"]
     assert calls == [
-        ("decode", (b"input",), {"target_rate": 16000, "max_duration_s": 3600.0, "filename": "clip.wav"}),
+        (
+            "decode",
+            (b"input",),
+            {
+                "target_rate": 16000,
+                "max_duration_s": 3600.0,
+                "filename": "clip.wav",
+                "loudness_profile": loudness_profiles.DEFAULT,  # DecodeAudio's default Loudness Profile
+            },
+        ),
         (
             "classify",
             (b"decode-out", {"filename": "clip.wav", "decode": "done"}),

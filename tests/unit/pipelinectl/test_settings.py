@@ -12,7 +12,8 @@ from audio_pipeline.metrics import environment as metrics_environment
 from pipelinectl import settings
 from pipelinectl.settings import REPO_ROOT, load
 
-NOT_OURS = {"PATH", "PATH_INFO", "GOBIN"}  # the OS's; a WSGI request key (cluster_metrics.server); Go's install dir
+NOT_OURS = {"PATH", "PATH_INFO", "GOBIN", "OPENBLAS_NUM_THREADS"}
+# the OS's; a WSGI request key (cluster_metrics.server); Go's install dir; OpenBLAS's (audio_pipeline pins it)
 MAPPING_NAMES = {"env", "environ", "environment", "source"}  # how our code names an environment mapping
 
 

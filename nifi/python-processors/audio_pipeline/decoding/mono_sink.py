@@ -46,7 +46,6 @@ class MonoSink:
         self.max_duration_s = options.max_duration_s
         self.frames = 0
         self.meters = ReceivedMeters(in_rate, channels)
-        self._downmix_weights = np.full(channels, 1.0 / channels, dtype=np.float32)
         self._resampler = (
             soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality=RESAMPLE_QUALITY)
             if in_rate != out_rate
@@ -75,8 +74,11 @@ class MonoSink:
         self.meters.push(block)
         if self.channels == 1 or self.channel is not None:
             mono = np.ascontiguousarray(block[:, self.channel or 0])
-        else:  # the mean of the channels; a matrix-vector product, many times faster than mean(axis=1)
-            mono = block @ self._downmix_weights
+        else:  # the mean of the channels, column by column: many times faster than mean(axis=1)
+            mono = block[:, 0].copy()
+            for channel in range(1, self.channels):
+                mono += block[:, channel]
+            mono *= np.float32(1.0 / self.channels)
         self._append(self._resampler.resample_chunk(mono) if self._resampler is not None else mono)
 
     def result(self, data: bytes, fmt: str, codec: str) -> DecodedAudio:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from audio_pipeline.attributes import LOUDNESS_PROFILES as PROFILE_NAMES
 from audio_pipeline.attributes import SOURCES, STATUSES
 
 PREFIX = "audio_pipeline_"
@@ -17,7 +18,7 @@ OK, QUARANTINED = STATUSES
 KNOWN_SOURCES = SOURCES  # values of audio.source set by the flow: folder, http, catalog
 SHUTDOWN_KINDS = ("first", "clean", "unclean")  # how the previous owner of a worker slot ended
 # Values of audio.loudness.profile that DecodeAudio sets (issue #16), and of audio.loudness.compliant.
-LOUDNESS_PROFILES = ("ebu-r128", "atsc-a85", "streaming-14", "custom")
+LOUDNESS_PROFILES = PROFILE_NAMES
 COMPLIANT_VALUES = ("true", "false")
 STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # stage label values: short lowercase words
 

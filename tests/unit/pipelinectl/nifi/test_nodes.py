@@ -39,3 +39,31 @@ def test_the_cause_shown_is_the_last_error_lines_of_the_node_log(tmp_path: Path)
     log.parent.mkdir(parents=True)
     log.write_text("INFO starting\nERROR [main] first\nWARN x\nERROR [main] Failed to connect to ZooKeeper\n")
     assert nodes.last_errors(node, lines=1) == "ERROR [main] Failed to connect to ZooKeeper"
+
+
+def test_the_innermost_cause_of_the_last_stack_trace_follows_the_error_lines(tmp_path: Path) -> None:
+    settings = load({"PIPELINE_DATA_DIR": str(tmp_path), "NIFI_CLUSTER_NODES": "2"})
+    node = cluster.node(settings, 1)
+    log = node.nifi_logs_dir / "nifi-app.log"
+    log.parent.mkdir(parents=True)
+    log.write_text(
+        "ERROR [main] Failed to start Flow Service\njava.lang.IllegalStateException: flow\n\tat x.y(Z.java:1)\n"
+        "Caused by: org.apache.nifi.controller.serialization.FlowSynchronizationException: sync\n"
+        "Caused by: org.apache.nifi.encrypt.EncryptionException: Decryption Failed with Algorithm [AES]\n"
+        "\tat a.b(C.java:2)\nERROR [main] Failed to start Server\n"
+    )
+    assert nodes.last_errors(node, lines=1) == (
+        "ERROR [main] Failed to start Server\n"
+        "    root cause: org.apache.nifi.encrypt.EncryptionException: Decryption Failed with Algorithm [AES]"
+    )
+
+
+def test_a_key_that_cannot_decrypt_the_saved_flow_is_explained(tmp_path: Path) -> None:
+    settings = load({"PIPELINE_DATA_DIR": str(tmp_path), "NIFI_CLUSTER_NODES": "2"})
+    node = cluster.node(settings, 2)
+    log = node.nifi_logs_dir / "nifi-app.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("ERROR [main] Failed to start Server\nCaused by: javax.crypto.AEADBadTagException: Tag mismatch\n")
+    shown = nodes.last_errors(node)
+    assert "root cause: javax.crypto.AEADBadTagException: Tag mismatch" in shown
+    assert "sensitive-properties key (state/nifi-sensitive-props.key) does not decrypt the flow" in shown
