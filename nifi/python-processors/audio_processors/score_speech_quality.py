@@ -44,7 +44,7 @@ class ScoreSpeechQuality(FlowFileTransform):
             "with audio.error=internal_error, logged as an error bulletin."
         )
         tags = ["audio", "speech", "quality", "pesq", "mos"]
-        dependencies = ["soundfile", "soxr", "pesq"]
+        dependencies = ["soundfile", "soxr", "pyebur128", "pesq"]  # the decoder, for the references
 
     REFERENCES_DIR = PropertyDescriptor(
         name="References Directory",
