@@ -61,12 +61,13 @@ def test_flush_without_pushgateway_saves_and_clears_the_marker(tmp_path: Path) -
     assert sink.close() is False and sink.close() is True  # a second close is a no-op
 
 
-def test_recording_is_cheap() -> None:
+def test_many_recordings_are_all_counted() -> None:
+    """2,000 results and stage timings in a row (their cost is the benchmark's to print, not a test's)."""
     sink = make_sink()
     attributes = {**FINISHED, attr.INGESTED_AT: str(int(time.time() * 1000))}
-    started = time.perf_counter()
     for _ in range(2000):
         sink.record_result(attributes, OK)
         sink.observe_stage("decode", 0.01)
-    per_call = (time.perf_counter() - started) / 2000
-    assert per_call < 0.001, f"record_result + observe_stage took {per_call * 1e6:.0f} µs"
+    got = parse_samples(sink.exposition())
+    assert got[("audio_pipeline_stage_duration_seconds_count", (("stage", "decode"),))] == 2000
+    assert sum(v for (name, _), v in got.items() if name == "audio_pipeline_files_total") == 2000
