@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -329,6 +330,26 @@ def test_load_reference_decodes_at_native_rate(audio: AudioFactory, tmp_path: Pa
         sq.load_reference(bad)
     with pytest.raises(InvalidReferenceError, match="cannot be read"):
         sq.load_reference(tmp_path / "absent.wav")
+
+
+def test_a_reference_is_decoded_once_per_version_of_the_file(
+    audio: AudioFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import audio_pipeline.decoding as decoding
+
+    decodes = []
+    real_decode = decoding.decode
+    monkeypatch.setattr(decoding, "decode", lambda *a, **k: decodes.append(1) or real_decode(*a, **k))
+    path = tmp_path / "shared-ref.wav"
+    path.write_bytes(audio.speech("en-us", rate=16000).read_bytes())
+    first, _ = sq.load_reference(path)
+    again, _ = sq.load_reference(path)
+    assert len(decodes) == 1 and again is first
+    assert not first.flags.writeable  # shared by every file scored against it
+    path.write_bytes(audio.speech("en-gb+f3", rate=16000).read_bytes())  # replaced: a new version
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    changed, _ = sq.load_reference(path)
+    assert (len(decodes) == 2 and changed.shape != first.shape) or not np.array_equal(changed, first)
 
 
 def test_errors_are_pipeline_errors() -> None:
