@@ -67,7 +67,6 @@ from audio_pipeline.levels import to_dbfs
 from audio_pipeline.true_peak import TruePeakMeter
 
 FLOOR_LUFS = -70.0  # reported for loudness that cannot be measured or is below the absolute gate
-HOP_S = 0.1  # momentary and short-term loudness are read every 100 ms
 _MOMENTARY_HOPS, _SHORT_TERM_HOPS = 4, 30  # 400 ms and 3 s in hops
 
 _C = ebur128.ChannelType
