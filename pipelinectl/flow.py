@@ -45,6 +45,7 @@ def parameter_values(settings: Settings) -> dict[str, str]:
         "references_dir": str(settings.references_dir),
         "catalog_dir": str(settings.catalog_dir),
         "serving_grpc_address": settings.serving_grpc_address,
+        "transcription_models_dir": str(settings.transcription_models_dir),
         "results_database_url": database_url,
         "results_database_password": database_password,  # sensitive: NiFi never shows or exports it
     }

@@ -87,6 +87,12 @@ VARIABLES: tuple[Variable, ...] = (
         "results_database_password, which NiFi never shows or exports",
     ),
     Variable(
+        "TRANSCRIPTION_MODELS_DIR",
+        str(REPO_ROOT / "build" / "models"),
+        "where setup assembles the packaged speech-to-text models (serving/transcription_models.toml), one "
+        "directory per model; TranscribeSpeech reads them from here",
+    ),
+    Variable(
         "NIFI_HEAP",
         "2g",
         "NiFi JVM heap (an hour-long file's 115 MB analysis form crosses py4j as text, several copies at once)",
@@ -168,6 +174,7 @@ class Settings:
     results_database_url: str  # as configured: may still carry a password (flow.results_database splits it)
     results_database_password: str
     serving_host: str
+    transcription_models_dir: Path
     nifi_url: str
     nifi_username: str
     nifi_password: str
@@ -245,6 +252,7 @@ class Settings:
             "RESULTS_DATABASE_URL": self.results_database_url,
             "RESULTS_DATABASE_PASSWORD": self.results_database_password,
             "SERVING_HOST": self.serving_host,
+            "TRANSCRIPTION_MODELS_DIR": str(self.transcription_models_dir),
         }
 
     @property
@@ -288,6 +296,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         results_database_url=get("RESULTS_DATABASE_URL"),
         results_database_password=get("RESULTS_DATABASE_PASSWORD"),
         serving_host=get("SERVING_HOST"),
+        transcription_models_dir=Path(get("TRANSCRIPTION_MODELS_DIR")).resolve(),
         nifi_url=get("NIFI_URL"),
         nifi_username=get("NIFI_USERNAME"),
         nifi_password=get("NIFI_PASSWORD"),

@@ -13,6 +13,7 @@ from pipelinectl.nifi import assembly as nifi_assembly
 from pipelinectl.nifi import wheelhouse
 from pipelinectl.services import model_server, zookeeper
 from pipelinectl.settings import Settings, load
+from serving import transcription_models
 
 
 def ensure_data_dirs(settings: Settings) -> None:
@@ -23,12 +24,14 @@ def ensure_data_dirs(settings: Settings) -> None:
 
 def setup(settings: Settings, *, for_tests: bool = False) -> float:
     """Assemble NiFi, build the processors' wheelhouse and gRPC stubs, create the model server's
-    environment, fetch ZooKeeper (cluster mode and tests) and make the data dirs; return seconds taken."""
+    environment, assemble the speech-to-text models, fetch ZooKeeper (cluster mode and tests) and make the
+    data dirs; return seconds taken."""
     started = time.monotonic()
     nifi_assembly.assemble()
     wheelhouse.ensure()
     tfserving_proto.ensure_stubs()
     model_server.install_venv()
+    transcription_models.ensure(settings.transcription_models_dir)
     if for_tests or settings.clustered:
         zookeeper.ensure_jars()
     if for_tests:

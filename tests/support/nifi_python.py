@@ -27,6 +27,7 @@ PROCESSOR_TYPES = (  # every processor type of audio_processors, as NiFi lists i
     "RecordResult",
     "RegisterCatalogTrack",
     "ScoreSpeechQuality",
+    "TranscribeSpeech",
 )
 
 

@@ -55,6 +55,18 @@ def channel_rms_dbfs(number: int) -> str:
     return f"audio.channel.{number}.rms.dbfs"
 
 
+# Speech-to-text (TranscribeSpeech). Absent when a file was not transcribed (not speech); a transcribed
+# file without words has an empty transcript and "[]" segments.
+TRANSCRIPT = "audio.transcript"  # the words, segments joined by spaces
+TRANSCRIPT_LANGUAGE = "audio.transcript.language"  # ISO 639-1 code the model identified (or was told)
+TRANSCRIPT_LANGUAGE_PROBABILITY = "audio.transcript.language.probability"  # 0…1; 1 when configured
+TRANSCRIPT_SEGMENTS = "audio.transcript.segments"  # JSON: [{"start", "end", "text", "no_speech_prob"}], seconds
+TRANSCRIPT_WORDS = "audio.transcript.words"  # number of words in the transcript
+TRANSCRIPT_SPEECH_SECONDS = "audio.transcript.speech.seconds"  # seconds of the file the segments cover
+TRANSCRIPT_MODEL = "audio.transcript.model"  # catalog name of the model, e.g. whisper-base
+TRANSCRIPT_MODEL_VERSION = "audio.transcript.model.version"  # the model package's pinned version
+
+
 PESQ_MOS = "audio.pesq.mos"
 PESQ_MODE = "audio.pesq.mode"
 REFERENCE_FILENAME = "audio.reference.filename"

@@ -151,6 +151,15 @@ class DatabaseError(AudioPipelineError):
     code = "database_error"
 
 
+# --- transcription --------------------------------------------------------------------------------
+
+
+class TooLongToTranscribeError(AudioPipelineError):
+    """The file is longer than TranscribeSpeech's Maximum Duration, so it is not transcribed."""
+
+    code = "too_long_to_transcribe"
+
+
 ERROR_TYPES: tuple[type[AudioPipelineError], ...] = (
     AudioPipelineError,
     EmptyInputError,
@@ -170,6 +179,7 @@ ERROR_TYPES: tuple[type[AudioPipelineError], ...] = (
     ChromaprintError,
     LandmarkError,
     DatabaseError,
+    TooLongToTranscribeError,
 )
 
 

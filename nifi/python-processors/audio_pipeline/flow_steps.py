@@ -25,9 +25,11 @@ if TYPE_CHECKING:
     from audio_pipeline.loudness_profiles import LoudnessProfile
     from audio_pipeline.results_store import ResultsStore
     from audio_pipeline.speech_quality import QualityThresholds, ScoringPool
+    from audio_pipeline.transcription.pool import TranscriptionPool
 
 SUCCESS = "success"
 NO_REFERENCE = "no reference"
+NOT_SPEECH = "not speech"
 RETRY = "retry"
 
 
@@ -149,15 +151,26 @@ def register_catalog_track(content: bytes, attributes: Mapping[str, str], *, ind
 OUTCOME_STATUSES = attr.STATUSES
 
 
-def record_outcome(attributes: Mapping[str, str], status: str, *, store: ResultsStore) -> StepResult:
-    """The file's row in the results table and its counts in the metrics; the last step of both paths.
+def record_outcome(
+    attributes: Mapping[str, str], status: str, *, store: ResultsStore, results_dir: Path | None = None
+) -> StepResult:
+    """The file's results row, subtitles and metrics counts; the last step of both paths.
 
     A quarantined file's row keeps its reason as `code: detail` (the store builds it from the
-    attributes), so the table answers "why" without the quarantine folder.
+    attributes), so the table answers "why" without the quarantine folder. With `results_dir`, a
+    transcribed file's subtitles go there beside its JSON (`<audio.output.name>.vtt` and `.srt`).
+    The row and the files are rewritten alike when NiFi retries the file; the metrics count it last,
+    once everything else is done, so a retry after a failed write counts it once.
     """
     from audio_pipeline import metrics
 
     row = store.record(attributes, status)
+    segments = attributes.get(attr.TRANSCRIPT_SEGMENTS)
+    stem = attributes.get(attr.OUTPUT_NAME)
+    if results_dir is not None and segments is not None and stem:
+        from audio_pipeline.transcription import subtitles
+
+        subtitles.write_beside_result(results_dir, stem, segments)
     metrics.record_result(attributes, status)
     return StepResult(attributes=row.to_attributes())
 
@@ -185,3 +198,28 @@ def classify(
     except ServingUnavailableError as error:
         return StepResult(attributes=classification.RetryReason.of(error).to_attributes(), route=RETRY)
     return StepResult(attributes=result.to_attributes() | classification.RetryReason().to_attributes())
+
+
+def wants_transcript(attributes: Mapping[str, str], *, all_files: bool) -> bool:
+    """Whether a file is transcribed: every file, or those the classifier labelled speech."""
+    return all_files or attributes.get(attr.CLASS) == "speech"
+
+
+def transcribe(
+    content: bytes, attributes: Mapping[str, str], *, pool: TranscriptionPool, all_files: bool, max_seconds: float
+) -> StepResult:
+    """Transcript, language and segments of a speech file (`not speech` route, content unread, for others).
+
+    A file longer than `max_seconds` fails with a reason instead of occupying a worker for hours.
+    """
+    from audio_pipeline.errors import TooLongToTranscribeError
+
+    if not wants_transcript(attributes, all_files=all_files):
+        return StepResult(attributes={}, route=NOT_SPEECH)
+    duration = float(attributes.get(attr.DURATION_SECONDS) or 0.0)
+    if duration > max_seconds:
+        raise TooLongToTranscribeError(
+            f"the file lasts {duration:.0f} s, more than the {max_seconds:.0f} s TranscribeSpeech transcribes "
+            "(its Maximum Duration property)"
+        )
+    return StepResult(attributes=pool.transcribe(content).to_attributes())

@@ -21,13 +21,9 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import multiprocessing
 import re
-import threading
 import unicodedata
 import urllib.parse
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +33,7 @@ import soxr
 
 from audio_pipeline import attributes as attr
 from audio_pipeline.errors import AudioPipelineError, InvalidReferenceError, PesqScoringError
+from audio_pipeline.worker_pool import WorkerPool
 
 WB_RATE = 16_000
 NB_RATE = 8_000
@@ -317,37 +314,10 @@ def resolve_reference(name: str | None, references_dir: Path, *, input_filename:
     return resolved
 
 
-class ScoringPool:
-    """`score` in a pool of spawned worker processes: the pesq extension holds the GIL, so one Python
-    process scores on one core at most.
-
-    A worker that dies (killed, out of memory) breaks the whole pool. That is not the fault of the
-    file being scored, so the pool is replaced, once per failure and under a lock (several threads
-    may find the same broken pool), and the file scored again; a second failure is raised.
-    """
-
-    def __init__(self, workers: int) -> None:
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers}")
-        self.workers = workers
-        self._lock = threading.Lock()
-        self._pool = self._start()
-
-    def _start(self) -> ProcessPoolExecutor:
-        spawn = multiprocessing.get_context("spawn")  # not fork: the caller may run other threads (py4j)
-        return ProcessPoolExecutor(self.workers, mp_context=spawn)
+class ScoringPool(WorkerPool):
+    """`score` in worker processes (worker_pool.WorkerPool): the pesq extension holds the GIL, so one
+    Python process scores on one core at most."""
 
     def score(self, *args: Any, **kwargs: Any) -> PesqResult:
         """`score(*args, **kwargs)` in a worker; its errors arrive as raised there."""
-        pool = self._pool
-        try:
-            return pool.submit(score, *args, **kwargs).result()
-        except BrokenProcessPool:
-            with self._lock:
-                if self._pool is pool:  # else another thread replaced it already
-                    pool.shutdown(wait=False)
-                    self._pool = self._start()
-            return self._pool.submit(score, *args, **kwargs).result()
-
-    def close(self) -> None:
-        self._pool.shutdown(cancel_futures=True)
+        return self.call(score, *args, **kwargs)

@@ -14,7 +14,7 @@ from pipelinectl import flow
 
 GROUPS = {
     "Ingest": {"Watch inbox", "Mark folder source", "Receive HTTP", "Mark HTTP source", "Stamp ingest"},
-    "Analyse": {"DecodeAudio", "ClassifyAudio", "FingerprintAudio", "ScoreSpeechQuality"},
+    "Analyse": {"DecodeAudio", "ClassifyAudio", "FingerprintAudio", "ScoreSpeechQuality", "TranscribeSpeech"},
     "Record and deliver": {"Record result", "Result to JSON", "Name result file", "Write result"},
     "Quarantine": {
         "Mark quarantined",
@@ -110,8 +110,10 @@ def test_every_queue_says_what_waits_in_it(top: dict[str, Any]) -> None:
         ("ClassifyAudio", "retry", "ClassifyAudio"),
         ("ClassifyAudio", "success", "FingerprintAudio"),
         ("FingerprintAudio", "success", "ScoreSpeechQuality"),
-        ("ScoreSpeechQuality", "success", "Record result"),
-        ("ScoreSpeechQuality", "no reference", "Record result"),
+        ("ScoreSpeechQuality", "success", "TranscribeSpeech"),
+        ("ScoreSpeechQuality", "no reference", "TranscribeSpeech"),
+        ("TranscribeSpeech", "success", "Record result"),
+        ("TranscribeSpeech", "not speech", "Record result"),
         ("Decode catalog track", "success", "RegisterCatalogTrack"),
         ("Record result", "success", "Result to JSON"),
     ]
