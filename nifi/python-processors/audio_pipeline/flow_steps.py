@@ -200,26 +200,27 @@ def classify(
     return StepResult(attributes=result.to_attributes() | classification.RetryReason().to_attributes())
 
 
-def wants_transcript(attributes: Mapping[str, str], *, all_files: bool) -> bool:
-    """Whether a file is transcribed: every file, or those the classifier labelled speech."""
-    return all_files or attributes.get(attr.CLASS) == "speech"
-
-
-def transcribe(
-    content: bytes, attributes: Mapping[str, str], *, pool: TranscriptionPool, all_files: bool, max_seconds: float
-) -> StepResult:
-    """Transcript, language and segments of a speech file (`not speech` route, content unread, for others).
-
-    A file longer than `max_seconds` fails with a reason instead of occupying a worker for hours.
-    """
+def wants_transcript(attributes: Mapping[str, str], *, all_files: bool, max_seconds: float) -> bool:
+    """Whether a file is transcribed (every file, or those the classifier labelled speech), decided from
+    its attributes alone; a file longer than `max_seconds` fails with a reason instead of occupying a
+    worker for hours."""
     from audio_pipeline.errors import TooLongToTranscribeError
 
-    if not wants_transcript(attributes, all_files=all_files):
-        return StepResult(attributes={}, route=NOT_SPEECH)
+    if not (all_files or attributes.get(attr.CLASS) == "speech"):
+        return False
     duration = float(attributes.get(attr.DURATION_SECONDS) or 0.0)
     if duration > max_seconds:
         raise TooLongToTranscribeError(
             f"the file lasts {duration:.0f} s, more than the {max_seconds:.0f} s TranscribeSpeech transcribes "
             "(its Maximum Duration property)"
         )
+    return True
+
+
+def transcribe(
+    content: bytes, attributes: Mapping[str, str], *, pool: TranscriptionPool, all_files: bool, max_seconds: float
+) -> StepResult:
+    """Transcript, language and segments of a speech file (`not speech` route for others; see wants_transcript)."""
+    if not wants_transcript(attributes, all_files=all_files, max_seconds=max_seconds):
+        return StepResult(attributes={}, route=NOT_SPEECH)
     return StepResult(attributes=pool.transcribe(content).to_attributes())

@@ -183,7 +183,8 @@ class TranscribeSpeech(FlowFileTransform):
     def transform(self, context, flowfile):
         attributes = FlowFileAttributes(flowfile)
         try:
-            if not flow_steps.wants_transcript(attributes, all_files=self.all_files):  # content never read
+            wanted = flow_steps.wants_transcript(attributes, all_files=self.all_files, max_seconds=self.max_seconds)
+            if not wanted:  # decided from attributes alone: the content is never read
                 return FlowFileTransformResult(flow_steps.NOT_SPEECH)
             with metrics.time_stage("transcription"):
                 result = flow_steps.transcribe(
