@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 SUCCESS = "success"
 NO_REFERENCE = "no reference"
-NOT_SPEECH = "not speech"
+NOT_TRANSCRIBED = "not transcribed"
+TRANSCRIBE_SCOPES = ("speech files", "all files", "no files")  # TranscribeSpeech's Transcribe property
 RETRY = "retry"
 
 
@@ -200,13 +201,15 @@ def classify(
     return StepResult(attributes=result.to_attributes() | classification.RetryReason().to_attributes())
 
 
-def wants_transcript(attributes: Mapping[str, str], *, all_files: bool, max_seconds: float) -> bool:
-    """Whether a file is transcribed (every file, or those the classifier labelled speech), decided from
-    its attributes alone; a file longer than `max_seconds` fails with a reason instead of occupying a
-    worker for hours."""
+def wants_transcript(attributes: Mapping[str, str], *, scope: str, max_seconds: float) -> bool:
+    """Whether a file is transcribed, decided from its attributes alone: by scope (one of
+    TRANSCRIBE_SCOPES: those the classifier labelled speech, every file, or none, which turns the stage
+    off without editing the flow). A file longer than `max_seconds` fails with a reason instead of
+    occupying a worker for hours."""
     from audio_pipeline.errors import TooLongToTranscribeError
 
-    if not (all_files or attributes.get(attr.CLASS) == "speech"):
+    speech, every, _none = TRANSCRIBE_SCOPES
+    if not (scope == every or (scope == speech and attributes.get(attr.CLASS) == "speech")):
         return False
     duration = float(attributes.get(attr.DURATION_SECONDS) or 0.0)
     if duration > max_seconds:
@@ -218,9 +221,9 @@ def wants_transcript(attributes: Mapping[str, str], *, all_files: bool, max_seco
 
 
 def transcribe(
-    content: bytes, attributes: Mapping[str, str], *, pool: TranscriptionPool, all_files: bool, max_seconds: float
+    content: bytes, attributes: Mapping[str, str], *, pool: TranscriptionPool, scope: str, max_seconds: float
 ) -> StepResult:
-    """Transcript, language and segments of a speech file (`not speech` route for others; see wants_transcript)."""
-    if not wants_transcript(attributes, all_files=all_files, max_seconds=max_seconds):
-        return StepResult(attributes={}, route=NOT_SPEECH)
+    """Transcript, language and segments of a file (`not transcribed` route for others; see wants_transcript)."""
+    if not wants_transcript(attributes, scope=scope, max_seconds=max_seconds):
+        return StepResult(attributes={}, route=NOT_TRANSCRIBED)
     return StepResult(attributes=pool.transcribe(content).to_attributes())

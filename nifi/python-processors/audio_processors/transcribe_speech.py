@@ -14,7 +14,6 @@ from audio_processors.processor_support import failure, invalid, must_be_positiv
 from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_transfer
 
 AUTO_LANGUAGE = "auto"
-ALL_FILES = "all files"
 
 
 @use_case(
@@ -25,9 +24,9 @@ ALL_FILES = "all files"
         Set "Models Directory" to the folder setup assembles the packaged models in, and "Model" to one of them
             (whisper-base: multilingual; whisper-tiny.en: English only, faster).
         Keep "Transcribe" at "speech files" so that only files ClassifyAudio labelled speech are transcribed; the
-            others leave through 'not speech' without their content being read.
+            others leave through 'not transcribed' without their content being read. "no files" turns the stage off.
         Set "Worker Processes" and the processor's Concurrent Tasks to the same number, at most the cores to spare.
-        Connect 'success' and 'not speech' to the next step and 'failure' to the quarantine path; auto-terminate
+        Connect 'success' and 'not transcribed' to the next step and 'failure' to the quarantine path; auto-terminate
             'original'.
         """,
 )
@@ -46,9 +45,9 @@ class TranscribeSpeech(FlowFileTransform):
             "audio.transcript.language and audio.transcript.language.probability, audio.transcript.segments (JSON: "
             "start and end in seconds, text, no_speech_prob), audio.transcript.words, "
             "audio.transcript.speech.seconds, audio.transcript.model and audio.transcript.model.version, and routes "
-            "to success; the content is left as it is. Files that are not speech leave through not speech, "
-            "unread. A file longer than Maximum Duration goes to failure with audio.error=too_long_to_transcribe, an "
-            "unexpected error with audio.error=internal_error, logged as an error bulletin. A missing or corrupted "
+            "to success; the content is left as it is. Files that are not speech (or all files, when Transcribe is "
+            "no files) leave through not transcribed, unread. A file longer than Maximum Duration goes to failure "
+            "with audio.error=too_long_to_transcribe, an unexpected error with audio.error=internal_error, logged as an error bulletin. A missing or corrupted "
             "model stops the processor from starting, with the reason."
         )
         tags = ["audio", "speech", "transcription", "speech-to-text", "whisper", "ctranslate2"]
@@ -73,10 +72,11 @@ class TranscribeSpeech(FlowFileTransform):
     TRANSCRIBE = PropertyDescriptor(
         name="Transcribe",
         description="Which files to transcribe. speech files: those ClassifyAudio labelled speech (audio.class); "
-        "all files: every file, whatever its class.",
+        "all files: every file, whatever its class; no files: none (the stage is off, every file passes through "
+        "not transcribed).",
         required=True,
         default_value="speech files",
-        allowable_values=["speech files", "all files"],
+        allowable_values=["speech files", "all files", "no files"],
     )
     LANGUAGE = PropertyDescriptor(
         name="Language",
@@ -120,7 +120,10 @@ class TranscribeSpeech(FlowFileTransform):
         validators=[StandardValidators.NON_NEGATIVE_INTEGER_VALIDATOR],
     )
     SUCCESS = Relationship("success", "Transcribed: audio.transcript and its language, segments and model are set.")
-    NOT_SPEECH = Relationship(flow_steps.NOT_SPEECH, "Not speech (by audio.class): not transcribed, content unread.")
+    NOT_TRANSCRIBED = Relationship(
+        flow_steps.NOT_TRANSCRIBED,
+        "Not transcribed (not speech by audio.class, or Transcribe excludes it): content unread.",
+    )
 
     def __init__(self, **kwargs):
         super().__init__()
@@ -140,7 +143,7 @@ class TranscribeSpeech(FlowFileTransform):
         ]
 
     def getRelationships(self):
-        return [self.SUCCESS, self.NOT_SPEECH]
+        return [self.SUCCESS, self.NOT_TRANSCRIBED]
 
     def _model_dir(self, context) -> Path:
         return Path(context.getProperty(self.MODELS_DIR).getValue()) / context.getProperty(self.MODEL).getValue()
@@ -169,7 +172,7 @@ class TranscribeSpeech(FlowFileTransform):
             beam_size=context.getProperty(self.BEAM_SIZE).asInteger(),
             max_piece_seconds=seconds(context, self.MAX_PIECE),
         )
-        self.all_files = context.getProperty(self.TRANSCRIBE).getValue() == ALL_FILES
+        self.scope = context.getProperty(self.TRANSCRIBE).getValue()
         self.max_seconds = seconds(context, self.MAX_DURATION)
         # Verifies every model file's sha256 (≈ 0.2 s for base): a corrupted model fails the start, not files.
         self.pool = TranscriptionPool(self._model_dir(context), settings, context.getProperty(self.WORKERS).asInteger())
@@ -183,15 +186,15 @@ class TranscribeSpeech(FlowFileTransform):
     def transform(self, context, flowfile):
         attributes = FlowFileAttributes(flowfile)
         try:
-            wanted = flow_steps.wants_transcript(attributes, all_files=self.all_files, max_seconds=self.max_seconds)
+            wanted = flow_steps.wants_transcript(attributes, scope=self.scope, max_seconds=self.max_seconds)
             if not wanted:  # decided from attributes alone: the content is never read
-                return FlowFileTransformResult(flow_steps.NOT_SPEECH)
+                return FlowFileTransformResult(flow_steps.NOT_TRANSCRIBED)
             with metrics.time_stage("transcription"):
                 result = flow_steps.transcribe(
                     flowfile.getContentsAsBytes(),
                     attributes,
                     pool=self.pool,
-                    all_files=self.all_files,
+                    scope=self.scope,
                     max_seconds=self.max_seconds,
                 )
         except Exception as error:  # every failure leaves with a reason, never as a bare exception

@@ -74,13 +74,19 @@ def test_files_that_are_not_speech_pass_unread(scheduled, models) -> None:
     for label in ("music", "noise", "silence", None):
         flowfile = UnreadableFlowFile(attributes={attr.CLASS: label} if label else {})
         result = transform_without_reading_properties(processor, context, flowfile)
-        assert (result.relationship, result.attributes) == ("not speech", None)
+        assert (result.relationship, result.attributes) == ("not transcribed", None)
 
 
 def test_all_files_transcribes_whatever_the_class(scheduled, models) -> None:
     processor, context = scheduled(TranscribeSpeech, {"Models Directory": str(models), "Transcribe": "all files"})
     flowfile = FakeFlowFile(b"RIFF", {attr.CLASS: "music", attr.DURATION_SECONDS: "3"})
     assert processor.transform(context, flowfile).relationship == "success"
+
+
+def test_no_files_turns_the_stage_off(scheduled, models) -> None:
+    processor, context = scheduled(TranscribeSpeech, {"Models Directory": str(models), "Transcribe": "no files"})
+    result = transform_without_reading_properties(processor, context, UnreadableFlowFile(attributes=_speech()))
+    assert result.relationship == "not transcribed"
 
 
 def test_a_file_over_the_maximum_duration_fails_with_its_reason(scheduled, models) -> None:

@@ -113,7 +113,7 @@ def test_every_queue_says_what_waits_in_it(top: dict[str, Any]) -> None:
         ("ScoreSpeechQuality", "success", "TranscribeSpeech"),
         ("ScoreSpeechQuality", "no reference", "TranscribeSpeech"),
         ("TranscribeSpeech", "success", "Record result"),
-        ("TranscribeSpeech", "not speech", "Record result"),
+        ("TranscribeSpeech", "not transcribed", "Record result"),
         ("Decode catalog track", "success", "RegisterCatalogTrack"),
         ("Record result", "success", "Result to JSON"),
     ]
