@@ -47,7 +47,8 @@ class TranscribeSpeech(FlowFileTransform):
             "audio.transcript.speech.seconds, audio.transcript.model and audio.transcript.model.version, and routes "
             "to success; the content is left as it is. Files that are not speech (or all files, when Transcribe is "
             "no files) leave through not transcribed, unread. A file longer than Maximum Duration goes to failure "
-            "with audio.error=too_long_to_transcribe, an unexpected error with audio.error=internal_error, logged as an error bulletin. A missing or corrupted "
+            "with audio.error=too_long_to_transcribe, an unexpected error with audio.error=internal_error, "
+            "logged as an error bulletin. A missing or corrupted "
             "model stops the processor from starting, with the reason."
         )
         tags = ["audio", "speech", "transcription", "speech-to-text", "whisper", "ctranslate2"]
