@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from audio_pipeline.fingerprint_index import FingerprintIndex
     from audio_pipeline.flow_steps import StepResult
     from audio_pipeline.results_store import ResultsStore
+    from audio_pipeline.transcription.pool import TranscriptionPool
 
 
 @dataclass
@@ -48,6 +49,10 @@ class StepContext:
     target_rate: int = 16000  # DecodeAudio's Target Sample Rate
     max_duration_s: float = 3600.0  # DecodeAudio's Maximum Duration (1 hour)
     status: str = "ok"  # RecordResult's Status on the main path
+    # TranscribeSpeech's Models Directory (the flow's parameter, from the settings), Model and Transcribe.
+    transcription_model_dir: Path = field(default_factory=lambda: load().transcription_models_dir / "whisper-base")
+    transcribe_scope: str = "speech files"
+    transcribe_max_seconds: float = 3 * 3600.0  # TranscribeSpeech's Maximum Duration
 
     @functools.cached_property
     def serving_client(self) -> ServingClient:
@@ -75,9 +80,18 @@ class StepContext:
 
         return ResultsStore.open(url=self.database_url)
 
+    @functools.cached_property
+    def transcription_pool(self) -> TranscriptionPool:
+        """TranscribeSpeech's model, in this process (the baseline gets its worker processes as processes
+        of its own, as for PESQ)."""
+        from audio_pipeline.transcription.pool import TranscriptionPool
+        from audio_pipeline.transcription.transcriber import TranscriptionSettings
+
+        return TranscriptionPool(self.transcription_model_dir, TranscriptionSettings(), workers=0)
+
     def close(self) -> None:
         """Close what was opened (as a processor's onStopped); a later step opens it again."""
-        for name in ("serving_client", "windowing", "fingerprint_index", "results_store"):
+        for name in ("serving_client", "windowing", "fingerprint_index", "results_store", "transcription_pool"):
             opened = self.__dict__.pop(name, None)
             close = getattr(opened, "close", None)
             if callable(close):
@@ -150,6 +164,17 @@ STEPS: tuple[Step, ...] = (
         ),
     ),
     Step("score_speech_quality", "ScoreSpeechQuality", _score_speech_quality),
+    Step(
+        "transcribe",
+        "TranscribeSpeech",
+        lambda transcribe, content, attributes, context: transcribe(
+            content,
+            attributes,
+            pool=context.transcription_pool,
+            scope=context.transcribe_scope,
+            max_seconds=context.transcribe_max_seconds,
+        ),
+    ),
     Step(
         "record_outcome",
         "RecordResult",

@@ -38,6 +38,7 @@ def test_the_table_is_in_the_flow_order() -> None:
         ("classify", "ClassifyAudio"),
         ("fingerprint", "FingerprintAudio"),
         ("score_speech_quality", "ScoreSpeechQuality"),
+        ("transcribe", "TranscribeSpeech"),
         ("record_outcome", "RecordResult"),
     ]
 
@@ -49,6 +50,7 @@ def _context(tmp_path: Path) -> steps.StepContext:
     context.windowing = "windowing"  # type: ignore[assignment]
     context.fingerprint_index = "index"  # type: ignore[assignment]
     context.results_store = "store"  # type: ignore[assignment]
+    context.transcription_pool = "pool"  # type: ignore[assignment]
     return context
 
 
@@ -76,7 +78,7 @@ def test_run_builds_the_arguments_as_the_processors_do(monkeypatch: pytest.Monke
     (tmp_path / "clip.wav").write_bytes(b"reference")
     calls = _record_calls(monkeypatch)
     result = steps.run(b"input", {"filename": "clip.wav"}, _context(tmp_path))
-    done = ["decode", "classify", "fingerprint", "score_speech_quality"]
+    done = ["decode", "classify", "fingerprint", "score_speech_quality", "transcribe"]
     assert calls == [
         (
             "decode",
@@ -103,6 +105,11 @@ def test_run_builds_the_arguments_as_the_processors_do(monkeypatch: pytest.Monke
             (b"fingerprint-out", {"filename": "clip.wav", "decode": "done", "classify": "done", "fingerprint": "done"}),
             {"reference": tmp_path / "clip.wav"},  # the input's own name in the references folder
         ),
+        (
+            "transcribe",
+            (b"score_speech_quality-out", {"filename": "clip.wav"} | dict.fromkeys(done[:4], "done")),
+            {"pool": "pool", "scope": "speech files", "max_seconds": 10800.0},  # TranscribeSpeech's defaults
+        ),
         ("record_outcome", ({"filename": "clip.wav"} | dict.fromkeys(done, "done"), "ok"), {"store": "store"}),
     ]
     assert result == {"filename": "clip.wav"} | dict.fromkeys([*done, "record_outcome"], "done")
@@ -111,7 +118,7 @@ def test_run_builds_the_arguments_as_the_processors_do(monkeypatch: pytest.Monke
 def test_a_file_without_reference_is_not_scored_and_goes_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     calls = _record_calls(monkeypatch)
     result = steps.run(b"input", {"filename": "clip.wav"}, _context(tmp_path))
-    assert [name for name, _, _ in calls] == ["decode", "classify", "fingerprint", "record_outcome"]
+    assert [name for name, _, _ in calls] == ["decode", "classify", "fingerprint", "transcribe", "record_outcome"]
     assert "score_speech_quality" not in result and result["record_outcome"] == "done"
 
 
