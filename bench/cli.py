@@ -7,6 +7,7 @@ Sections (all but `cluster` by default; --quick runs `throughput` with fewer fil
                  NiFi flow, the plain-Python baseline and the ExecuteStreamCommand flow
     latency      POST accepted -> result written, open-loop arrivals at 50 % and 90 % of saturation
     scaling      1 s .. 1 h clips one at a time: time, NiFi JVM and Python worker peak RSS
+    transcription  the 10 s speech clips with TranscribeSpeech off and on: throughput, its CPU per speech second
     fingerprint  catalog query time with 10, 100 and 1,000 tracks (if audio_pipeline.fingerprint_index exists)
     cluster      only when named: a standalone NiFi and a 2-node cluster in alternating --rounds, each
                  started by ./scripts/run (timed) on its own data dir: throughput of both 10 s sets, CPU
@@ -38,12 +39,12 @@ from bench.memory import RssSampler
 from bench.plan import WARMUP_FILES, Plan
 from bench.progress import log
 from bench.report import json_safe, render
-from bench.sections import cluster, fingerprint, latency, scaling, throughput
+from bench.sections import cluster, fingerprint, latency, scaling, throughput, transcription
 from pipelinectl import flow
 from pipelinectl.nifi import groups
 from pipelinectl.settings import load
 
-SECTIONS = ("throughput", "latency", "scaling", "fingerprint", "cluster")
+SECTIONS = ("throughput", "latency", "scaling", "transcription", "fingerprint", "cluster")
 ON_REQUEST = ("cluster",)  # not in a run without --sections: it starts instances of its own
 
 
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     instance: Instance | None = None
     try:
-        if {"throughput", "latency", "scaling"} & set(sections):
+        if {"throughput", "latency", "scaling", "transcription"} & set(sections):
             instance = open_instance(args, bench_dir, properties)
             prepare(instance, corpus_dir, args.workers, report)
             if "throughput" in sections:
@@ -194,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
                 latency.run(instance, plan, corpus_dir, runid, report)
             if "scaling" in sections:
                 scaling.run(instance, plan, corpus_dir, bench_dir, runid, report)
+            if "transcription" in sections:
+                transcription.run(instance, plan, corpus_dir, runid, report)
         if "fingerprint" in sections:
             fingerprint.run(args.quick, report)
     finally:

@@ -266,6 +266,37 @@ def render(report: dict[str, Any]) -> str:
             rows = [[int(size), f["p50_ms"], f["p95_ms"], f["queries"]] for size, f in fingerprint.items()]
             parts += [markdown_table(["catalog tracks", "p50 ms", "p95 ms", "queries"], rows), ""]
 
+    transcription = report.get("transcription")
+    if transcription:
+        parts += [f"## Transcription: TranscribeSpeech off and on ({transcription['clips']}, NiFi flow)", ""]
+        rows = [
+            [
+                label,
+                f["files"],
+                f["audio_s_per_s"],
+                f["wall_s"],
+                f["transcription_cpu_s"],
+                f["transcription_cpu_s_per_audio_s"],
+                f["errors"] + f["missing"] + f["duplicates"],
+            ]
+            for label, f in transcription["runs"].items()
+        ]
+        headers = [
+            "TranscribeSpeech",
+            "files",
+            "audio s / s",
+            "wall s",
+            "its CPU s",
+            "CPU s / speech s",
+            "lost/dup/errors",
+        ]
+        parts += [
+            markdown_table(headers, rows),
+            "",
+            f"Throughput on / off: {_cell(transcription.get('ratio_on_to_off'))}.",
+            "",
+        ]
+
     if report.get("cluster"):
         parts += cluster_parts(report["cluster"])
 

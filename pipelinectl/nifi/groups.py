@@ -125,6 +125,27 @@ def set_concurrent_tasks(nifi: NiFiClient, processor: dict[str, Any], tasks: int
     nifi.put(f"/processors/{processor['id']}", body)
 
 
+def set_properties(
+    nifi: NiFiClient, group_id: str, name: str, properties: dict[str, str], timeout: float = 120.0
+) -> None:
+    """Change properties of the running processor `name`: stop it, wait for its threads, update, start it."""
+    processor = processor_named(nifi, group_id, name)
+    body = {"revision": processor["revision"] | {"clientId": CLIENT_ID}, "state": "STOPPED"}
+    nifi.put(f"/processors/{processor['id']}/run-status", body)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        processor = processor_named(nifi, group_id, name)
+        if processor["status"]["aggregateSnapshot"].get("activeThreadCount", 0) == 0:
+            break
+        time.sleep(0.5)
+    body = {
+        "revision": processor["revision"] | {"clientId": CLIENT_ID},
+        "component": {"id": processor["id"], "config": {"properties": properties}},
+    }
+    nifi.put(f"/processors/{processor['id']}", body)
+    nifi.start_processor(processor_named(nifi, group_id, name))
+
+
 def python_processors(nifi: NiFiClient, group_id: str) -> list[dict[str, Any]]:
     """The group's NiFi Python processors (each gets its own Python process)."""
     return [
