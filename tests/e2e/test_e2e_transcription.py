@@ -90,9 +90,9 @@ def test_a_ten_minute_speech_file_is_transcribed_in_pieces_within_memory(pipelin
     assert segments[-1]["end"] > duration - 30  # the last pieces are on the file's clock, not restarted at 0
     per_minute = [0] * (int(duration // 60) + 1)
     for s in segments:
-        if "canoe" in s["text"].lower():
+        if {"spoons", "store", "sheet", "background", "truck"} & _words(s["text"]):
             per_minute[int(s["start"] // 60)] += 1
-    assert all(count >= 1 for count in per_minute[:10]), per_minute  # every minute is transcribed
+    assert all(count >= 2 for count in per_minute[:10]), per_minute  # every minute is transcribed, in place
     workers = _transcription_workers(pipeline)
     assert workers
     peaks = [bench_memory.kernel_peak_mb(w.pid) for w in workers]
