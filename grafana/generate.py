@@ -29,7 +29,7 @@ def dashboards() -> dict[str, dict]:
         "audio-pipeline.json": build_dashboard(
             "audio-pipeline",
             "Audio pipeline",
-            "Files, latency, classes, PESQ quality, fingerprints, quarantined files and loudness "
+            "Files, latency, classes, PESQ quality, fingerprints, quarantined files, loudness and transcription "
             "(audio_pipeline_* metrics).",
             pipeline_rows(),
             source_variable=True,

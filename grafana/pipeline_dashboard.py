@@ -1,5 +1,5 @@
 """The "Audio pipeline" dashboard: throughput, latency, classes, PESQ quality, fingerprints,
-quarantined files, loudness (audio_pipeline_* metrics; names in docs/metrics.md)."""
+quarantined files, loudness, transcription (audio_pipeline_* metrics; names in docs/metrics.md)."""
 
 from __future__ import annotations
 
@@ -242,9 +242,50 @@ def pipeline_rows() -> Rows:
             stacked=True,
         ),
     ]
+    transcription = [
+        PanelSpec(
+            "Transcribed audio per second",
+            "timeseries",
+            [
+                Query(
+                    f"sum by (source) (rate(audio_pipeline_transcribed_audio_seconds_total{{{SOURCE}}}[{RATE}]))",
+                    "{{source}}",
+                )
+            ],
+            "Seconds of audio in transcribed files with status ok per second of wall time (1 = real time), by "
+            "source; beside Audio processed, the share of the audio that is speech-to-text work.",
+            unit="none",
+            width=8,
+        ),
+        PanelSpec(
+            "Transcripts by language",
+            "timeseries",
+            [Query(f"sum by (language) (rate(audio_pipeline_transcripts_total[{RATE}]))", "{{language}}")],
+            "Transcribed files with status ok per second, by the language of the transcript (ISO 639-1).",
+            unit="ops",
+            width=8,
+            stacked=True,
+        ),
+        PanelSpec(
+            "Words per minute of speech (median by language)",
+            "timeseries",
+            [
+                Query(
+                    "histogram_quantile(0.5, sum by (le, language) "
+                    f"(rate(audio_pipeline_transcript_words_per_minute_bucket[{RATE}])))",
+                    "{{language}}",
+                )
+            ],
+            "Median words per minute over the speech the segments cover; conversation runs at about 120-160. "
+            "A sudden drop hints at missed words (noise, a wrong language), a rise at hallucinated text.",
+            unit="none",
+            width=8,
+        ),
+    ]
     return [
         ("Throughput", throughput),
         ("Latency", latency),
         ("Results and quality", results),
         ("Loudness", loudness),
+        ("Transcription", transcription),
     ]

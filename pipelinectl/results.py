@@ -1,11 +1,13 @@
 """`./scripts/results`: list and filter recent pipeline results in a terminal table.
 
     results [-n 20] [--status ok|quarantined] [--source folder|http|catalog] [--since 2h|2024-05-01T10:00]
-            [--name '*.mp3'] [--compliant|--non-compliant] [--json]
+            [--name '*.mp3'] [--compliant|--non-compliant] [--text 'budget meeting'] [--json]
 
 The table shows integrated loudness (LUFS), true peak (dBTP) and the loudness verdict ("yes
 ebu-r128", or "no ebu-r128 +4.1 dB" with the gain that would bring the file to the profile's
-target); --json prints every column of the row.
+target), and a transcribed file's language and the start of its transcript; --text keeps the files
+whose transcript holds all the given words (the database's full-text search); --json prints every
+column of the row.
 
 Reads the same database the flow writes (pipelinectl.results_database).
 """
@@ -67,6 +69,18 @@ def _compliance(r: Result) -> str:
     return cell
 
 
+TRANSCRIPT_CHARS = 60  # the table shows the start of a transcript; --json has all of it
+
+
+def _transcript(r: Result) -> str:
+    """The transcript's start, "(no words)" for a transcribed file without any, "" when not transcribed."""
+    if r.transcript is None:
+        return ""
+    if not r.transcript:
+        return "(no words)"
+    return r.transcript if len(r.transcript) <= TRANSCRIPT_CHARS else r.transcript[: TRANSCRIPT_CHARS - 1] + "…"
+
+
 def _row_cells(r: Result) -> list[str]:
     cls = r.audio_class or ""
     if r.audio_class and r.class_confidence is not None:
@@ -90,6 +104,8 @@ def _row_cells(r: Result) -> list[str]:
         _compliance(r),
         match,
         r.duplicate_of or "",
+        r.transcript_language or "",
+        _transcript(r),
         r.error or "",
     ]
 
@@ -107,19 +123,28 @@ HEADERS = [
     "loudness",
     "match",
     "duplicate of",
+    "lang",
+    "transcript",
     "error",
 ]
 # Columns that give up width first when the terminal is narrow (widest first).
-_SHRINKABLE = ("error", "file", "match", "duplicate of", "class", "loudness")
-# Columns left out, in this order, when the shrunk table still does not fit (the loudness columns
+_SHRINKABLE = ("error", "file", "match", "duplicate of", "class", "loudness", "transcript")
+# Columns left out, in this order, when the shrunk table still does not fit (the newest columns
 # first: a terminal as narrow as before they came shows the table it showed then).
-_DROPPABLE = ("dBTP", "LUFS", "loudness", "duplicate of", "match")
+_DROPPABLE = ("transcript", "lang", "dBTP", "LUFS", "loudness", "duplicate of", "match")
+# Columns left out when empty in every row: a listing without transcripts looks as it did before them.
+_ONLY_WHEN_SET = ("lang", "transcript")
 
 
 def render_table(rows: list[Result], width: int) -> str:
     """A plain-text table that fits `width` columns, truncating long cells with an ellipsis."""
     headers = list(HEADERS)
     cells = [_row_cells(r) for r in rows]
+    for name in _ONLY_WHEN_SET:
+        index = headers.index(name)
+        if not any(c[index] for c in cells):
+            for line in (headers, *cells):
+                del line[index]
     widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(headers)]
     gap = 2
 
@@ -130,6 +155,8 @@ def render_table(rows: list[Result], width: int) -> str:
     for name in _DROPPABLE:  # leave out whole columns only when shrinking cannot make it fit
         if total(shrunk) <= width:
             break
+        if name not in headers:
+            continue
         index = headers.index(name)
         for line in (headers, widths, shrunk, *cells):
             del line[index]
@@ -164,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     loudness.add_argument(
         "--non-compliant", dest="compliant", action="store_const", const=False, help="files that missed it"
     )
+    parser.add_argument("--text", help="files whose transcript holds all these words (any order and case)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
     args = parser.parse_args(argv)
 
@@ -184,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                 since=args.since,
                 filename_like=like_pattern(args.name) if args.name else None,
                 compliant=args.compliant,
+                text=args.text,
             )
         finally:
             store.close()

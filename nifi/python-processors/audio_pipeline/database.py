@@ -219,12 +219,15 @@ class Database:
         name: str,
         statements: Sequence[str],
         added_columns: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+        after_columns: Sequence[str] = (),
     ) -> None:
         """Create tables once per process; concurrent creators are serialised by a lock.
 
         Statements may use the `ddl` tokens; they must be idempotent (IF NOT EXISTS).
         `added_columns` (table -> (column, type with `ddl` tokens)) migrates tables an older version
         created: each column a table lacks is added, in the same transaction, after `statements`.
+        `after_columns` run last, in that transaction too: what needs an added column (an index on
+        it, a search table or trigger over it).
         """
         if name in self._schemas:
             return
@@ -237,6 +240,8 @@ class Database:
                 cur.execute(self.ddl(statement))
             for table, columns in (added_columns or {}).items():
                 self._add_missing_columns(cur, table, columns)
+            for statement in after_columns:
+                cur.execute(self.ddl(statement))
 
         self.write(create)
         self._schemas.add(name)

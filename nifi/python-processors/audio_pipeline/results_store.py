@@ -5,9 +5,11 @@ FlowFile (after a restart or a retried session) updates its row instead of addin
 Everything is built from FlowFile attributes (names in `attributes.py`); values that are absent or
 unparsable become NULL rather than failing the write, because the row is the audit trail.
 
-Columns added after the first release (`ADDED_COLUMNS`, the loudness of issue #16) are also in the
-CREATE TABLE of a new database; a table made by an older version gets them on open
-(`Database.ensure_schema`, idempotent and safe with several processes opening the store at once).
+Columns added after the first release (`ADDED_COLUMNS`: the loudness of issue #16, the transcript
+of #17) are also in the CREATE TABLE of a new database; a table made by an older version gets them
+on open (`Database.ensure_schema`, idempotent and safe with several processes opening the store at
+once), and then the transcript's full-text search (`results_search`). A transcribed file without
+words has the transcript "" (and 0 words), one that was not transcribed NULL.
 `loudness_compliant` is INTEGER 1/0 (NULL: not measured) rather than BOOLEAN: SQLite has no boolean
 type and returns ints while psycopg returns bools for PostgreSQL BOOLEAN, and `= 1` would not even
 compare with a PostgreSQL boolean; 0/1 keeps one SQL text and one Python value for both dialects.
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from audio_pipeline import attributes as attr
+from audio_pipeline import results_search
 from audio_pipeline.database import Cursor, Database, open_database, utc_now
 
 # NiFi's core attribute (CoreAttributes.UUID): every FlowFile has it. Not in attributes.py, which
@@ -42,6 +45,12 @@ ADDED_COLUMNS = (
     ("loudness_profile", "TEXT"),
     ("loudness_compliant", "INTEGER CHECK (loudness_compliant IN (0, 1))"),
     ("loudness_gain_db", "{float}"),
+    ("transcript", "TEXT"),
+    ("transcript_language", "TEXT"),
+    ("transcript_language_probability", "{float}"),
+    ("transcript_words", "INTEGER"),
+    ("transcript_model", "TEXT"),
+    ("transcript_model_version", "TEXT"),
 )
 
 SCHEMA = (
@@ -103,6 +112,12 @@ class Result:
     loudness_profile: str | None
     loudness_compliant: bool | None
     loudness_gain_db: float | None
+    transcript: str | None
+    transcript_language: str | None
+    transcript_language_probability: float | None
+    transcript_words: int | None
+    transcript_model: str | None
+    transcript_model_version: str | None
     status: str
     error: str | None
     created_at: datetime
@@ -129,6 +144,12 @@ def _text(attributes: Mapping[str, str], name: str) -> str | None:
         return None
     value = str(value).strip()
     return value or None
+
+
+def _verbatim(attributes: Mapping[str, str], name: str) -> str | None:
+    """The value as it is, "" included (a transcript without words is not a missing one)."""
+    value = attributes.get(name)
+    return None if value is None else str(value).strip()
 
 
 def _float(attributes: Mapping[str, str], name: str) -> float | None:
@@ -190,6 +211,12 @@ def row_from_attributes(attributes: Mapping[str, str], status: str, error: str |
         "loudness_profile": _text(attributes, attr.LOUDNESS_PROFILE),
         "loudness_compliant": _flag(attributes, attr.LOUDNESS_COMPLIANT),
         "loudness_gain_db": _float(attributes, attr.LOUDNESS_GAIN_DB),
+        "transcript": _verbatim(attributes, attr.TRANSCRIPT),
+        "transcript_language": _text(attributes, attr.TRANSCRIPT_LANGUAGE),
+        "transcript_language_probability": _float(attributes, attr.TRANSCRIPT_LANGUAGE_PROBABILITY),
+        "transcript_words": _int(attributes, attr.TRANSCRIPT_WORDS),
+        "transcript_model": _text(attributes, attr.TRANSCRIPT_MODEL),
+        "transcript_model_version": _text(attributes, attr.TRANSCRIPT_MODEL_VERSION),
         "status": status,
         "error": error,
     }
@@ -200,7 +227,9 @@ class ResultsStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        db.ensure_schema("results", SCHEMA, added_columns={"results": ADDED_COLUMNS})
+        db.ensure_schema(
+            "results", SCHEMA, added_columns={"results": ADDED_COLUMNS}, after_columns=results_search.SCHEMA[db.dialect]
+        )
 
     @classmethod
     def open(cls, url: str = "", data_dir: Path | str | None = None) -> ResultsStore:
@@ -263,12 +292,14 @@ class ResultsStore:
         since: datetime | None = None,
         filename_like: str | None = None,
         compliant: bool | None = None,
+        text: str | None = None,
     ) -> list[Result]:
         """Newest rows first, filtered.
 
         `filename_like` is a case-insensitive SQL LIKE pattern (% any run, _ one character,
         backslash escapes them). `compliant` True/False keeps the rows whose loudness was measured
-        and met/missed its profile (rows without a loudness verdict match neither).
+        and met/missed its profile (rows without a loudness verdict match neither). `text` keeps
+        the rows whose transcript holds all of its words (full-text search, `results_search`).
         """
         where: list[str] = []
         params: list[Any] = []
@@ -291,6 +322,10 @@ class ResultsStore:
         if compliant is not None:
             where.append("loudness_compliant = ?")
             params.append(int(compliant))
+        if text is not None:
+            condition, values = results_search.condition(self.db.dialect, text)
+            where.append(condition)
+            params.extend(values)
         sql = f"SELECT {', '.join(COLUMNS)} FROM results"
         if where:
             sql += " WHERE " + " AND ".join(where)

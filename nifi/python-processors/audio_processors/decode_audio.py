@@ -96,6 +96,8 @@ from audio_processors.py4j_bridge import use_fast_content_transfer
             processor_type="RecordResult",
             configuration="""
                 Set "Status" to "ok" and "Database URL" and "Database Password" to the results database.
+                Set "Results Directory" to the Directory of the PutFile below: transcribed files get their subtitles
+                    there, beside the result file.
                 Connect 'success' to AttributesToJSON and PutFile to write the result file, and 'failure' back to
                     RecordResult, so that a database outage delays files and loses none.
                 """,

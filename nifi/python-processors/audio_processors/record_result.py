@@ -1,4 +1,6 @@
-"""RecordResult: NiFi adapter over audio_pipeline.flow_steps.record_outcome (results row + metrics)."""
+"""RecordResult: NiFi adapter over audio_pipeline.flow_steps.record_outcome (results row, subtitles, metrics)."""
+
+from pathlib import Path
 
 from audio_pipeline import flow_steps, metrics
 from audio_pipeline.results_store import ResultsStore
@@ -12,14 +14,16 @@ from audio_processors.py4j_bridge import FlowFileAttributes
 
 
 @use_case(
-    description="Keep one row per processed or quarantined file in a results table and count it in the "
-    "Prometheus metrics.",
-    keywords=["audio", "results", "database", "metrics", "prometheus", "quarantine"],
+    description="Keep one row per processed or quarantined file in a results table, write a transcribed "
+    "file's subtitles beside its JSON result and count it in the Prometheus metrics.",
+    keywords=["audio", "results", "database", "metrics", "prometheus", "quarantine", "subtitles"],
     configuration="""
         Use one RecordResult on the results path with "Status" set to "ok" and one on the quarantine path with
             "Status" set to "quarantined".
         Set "Database URL" to the results database, without a password, and "Database Password" to its password (a
             sensitive parameter).
+        Set "Results Directory" to the folder the JSON results are written to on the results path; leave it empty
+            on the quarantine path.
         Connect 'failure' back to the same RecordResult, so that a database outage delays files and loses none;
             connect 'success' to what writes the result file.
         Auto-terminate 'original'.
@@ -35,10 +39,12 @@ class RecordResult(FlowFileTransform):
             "Expects a file at the end of the results path or the quarantine path, with the audio.* attributes the "
             "steps before set (audio.error and audio.error.detail on the quarantine path). Writes the file's row "
             "to the results table (one row per FlowFile: a re-delivered file updates its row; a quarantined "
-            "file's row keeps the reason), counts it in the Prometheus metrics (files, classes, quality labels, "
-            "failures, latency), sets audio.status (ok or quarantined) and routes to success; the content is left "
-            "as it is. When the database cannot be written, the processor raises, NiFi logs the error as a "
-            "bulletin and routes the file to failure unchanged: loop failure back to retry it."
+            "file's row keeps the reason), writes a transcribed file's subtitles (audio.transcript.segments) as "
+            "WebVTT and SRT into Results Directory, named like its JSON result (audio.output.name plus .vtt and "
+            ".srt), counts it in the Prometheus metrics (files, classes, quality labels, failures, latency, "
+            "transcripts), sets audio.status (ok or quarantined) and routes to success; the content is left as it "
+            "is. When the database or the subtitles cannot be written, the processor raises, NiFi logs the error "
+            "as a bulletin and routes the file to failure unchanged: loop failure back to retry it."
         )
         tags = ["audio", "results", "database", "metrics", "prometheus"]
         # reads no content; its import chain loads no audio library (test_flow_steps checks it)
@@ -66,6 +72,13 @@ class RecordResult(FlowFileTransform):
         default_value="ok",
         allowable_values=["ok", "quarantined"],  # the keys of flow_steps.OUTCOME_STATUSES (NiFi reads literals)
     )
+    RESULTS_DIRECTORY = PropertyDescriptor(
+        name="Results Directory",
+        description="The folder of the JSON results (the Directory of the PutFile that writes them). A file with "
+        "audio.transcript.segments gets its subtitles there, <audio.output.name>.vtt and .srt beside its "
+        "<audio.output.name>.json. Empty: no subtitle files (the quarantine path).",
+        required=False,
+    )
     SUCCESS = Relationship("success", "Recorded: audio.status is set.")
 
     def __init__(self, **kwargs):
@@ -73,7 +86,7 @@ class RecordResult(FlowFileTransform):
         self.store = None
 
     def getPropertyDescriptors(self):
-        return [self.DATABASE_URL, self.DATABASE_PASSWORD, self.STATUS]
+        return [self.DATABASE_URL, self.DATABASE_PASSWORD, self.STATUS, self.RESULTS_DIRECTORY]
 
     def getRelationships(self):
         return [self.SUCCESS]
@@ -83,6 +96,8 @@ class RecordResult(FlowFileTransform):
         # read once, not per file: each property read is py4j round trips
         self.store = ResultsStore.open(database_url(context, self.DATABASE_URL, self.DATABASE_PASSWORD))
         self.status = context.getProperty(self.STATUS).getValue()
+        results_dir = context.getProperty(self.RESULTS_DIRECTORY).getValue()
+        self.results_dir = Path(results_dir.strip()) if results_dir and results_dir.strip() else None
 
     def onStopped(self, context):
         if self.store is not None:
@@ -93,5 +108,7 @@ class RecordResult(FlowFileTransform):
     def transform(self, context, flowfile):
         # No catch-all here: a database outage must not turn into a lost file. The exception routes the
         # FlowFile to failure, which the flow loops back with a penalty until the database is back.
-        result = flow_steps.record_outcome(FlowFileAttributes(flowfile), self.status, store=self.store)
+        result = flow_steps.record_outcome(
+            FlowFileAttributes(flowfile), self.status, store=self.store, results_dir=self.results_dir
+        )
         return FlowFileTransformResult(result.route, attributes=result.attributes)

@@ -19,7 +19,13 @@ def test_exposition_passes_promtool_and_names_follow_conventions() -> None:
         attr.LOUDNESS_PROFILE: "ebu-r128",
         attr.LOUDNESS_COMPLIANT: "true",
     }
-    sink.record_result({**FINISHED, **loudness, attr.INGESTED_AT: str(int(time.time() * 1000))}, "ok")
+    transcript = {
+        attr.TRANSCRIPT: "a few words here",
+        attr.TRANSCRIPT_LANGUAGE: "en",
+        attr.TRANSCRIPT_WORDS: "4",
+        attr.TRANSCRIPT_SPEECH_SECONDS: "1.6",
+    }
+    sink.record_result({**FINISHED, **loudness, **transcript, attr.INGESTED_AT: str(int(time.time() * 1000))}, "ok")
     sink.observe_stage("decode", 0.02)
     text = sink.exposition()
     check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, check=False)
@@ -28,4 +34,5 @@ def test_exposition_passes_promtool_and_names_follow_conventions() -> None:
     for name in metrics.metric_names():
         assert name.startswith("audio_pipeline_")
         assert name.removesuffix("_total") in names
-    assert all(h.name.endswith(("_seconds", "_mos", "_confidence", "_lufs", "_dbtp")) for h in metrics.HISTOGRAMS)
+    suffixes = ("_seconds", "_mos", "_confidence", "_lufs", "_dbtp", "_per_minute")
+    assert all(h.name.endswith(suffixes) for h in metrics.HISTOGRAMS)

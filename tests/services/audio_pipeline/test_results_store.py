@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from audio_pipeline import attributes as attr
+from audio_pipeline import results_search
 from audio_pipeline.database import Cursor, Database, DatabaseError
 from audio_pipeline.results_store import ADDED_COLUMNS, ResultsStore
 from support.finished_flowfiles import flowfile
@@ -200,4 +201,122 @@ def test_old_table_is_migrated_on_open(db_url: str) -> None:
             ).fetchone()
         )
         assert checks == (2,)  # status and loudness_compliant
+    store.close()
+
+
+def _transcribed(name: str, text: str, language: str = "en", **extra: str) -> dict[str, str]:
+    return flowfile(
+        name,
+        **{
+            attr.TRANSCRIPT: text,
+            attr.TRANSCRIPT_LANGUAGE: language,
+            attr.TRANSCRIPT_LANGUAGE_PROBABILITY: "0.9",
+            attr.TRANSCRIPT_WORDS: str(len(text.split())),
+            attr.TRANSCRIPT_MODEL: "whisper-base",
+            **extra,
+        },
+    )
+
+
+def _names(store: ResultsStore, **filters: object) -> list[str | None]:
+    return [r.filename for r in store.recent(**filters)]  # type: ignore[arg-type]
+
+
+def test_transcripts_are_stored_and_searched(store: ResultsStore) -> None:
+    first = store.record(_transcribed("a.wav", "The budget Meeting starts at nine."), "ok")
+    assert (first.transcript_language, first.transcript_words, first.transcript_model) == ("en", 6, "whisper-base")
+    store.record(_transcribed("b.wav", "Das Meeting beginnt um neun", "de", **{attr.SOURCE: "http"}), "ok")
+    store.record(_transcribed("c.wav", "Café au lait", "fr"), "quarantined", "pesq_error")
+    assert store.record(_transcribed("d.wav", "", "en"), "ok").transcript == ""  # no words, but transcribed
+    store.record(flowfile("tone.wav"), "ok")
+    assert _names(store, text="meeting") == ["b.wav", "a.wav"]
+    assert _names(store, text="nine MEETING") == ["a.wav"]
+    assert _names(store, text="meeting tomorrow") == []
+    assert _names(store, text="café") == ["c.wav"] and _names(store, text="cafe") == []  # the same in both
+    assert _names(store, text="meeting", source="http", status="ok") == ["b.wav"]
+    assert _names(store, text="meeting", filename_like="a%", since=datetime.now(UTC) - timedelta(minutes=1)) == [
+        "a.wav"
+    ]
+    assert _names(store, text="lait", status="ok") == []
+    for operators in ("meeting & !nine", "meeting | lait", "'meeting", "meet:*", '"NEAR(', "!!", ""):
+        store.recent(text=operators)  # neither FTS5 nor tsquery syntax: no error
+    assert _names(store, text="meeting | lait") == []
+    store.record({"uuid": first.flowfile_uuid, attr.TRANSCRIPT: "rescheduled to ten"}, "ok")  # re-delivery
+    assert _names(store, text="nine") == [] and _names(store, text="ten") == ["a.wav"]
+    assert store.record({"uuid": first.flowfile_uuid}, "ok").transcript == "rescheduled to ten"
+
+
+def _uses_the_search_index(db: Database) -> bool:
+    """PostgreSQL's plan for the text filter, sequential scans discouraged: the GIN index, not a scan."""
+
+    def plan(cur: Cursor) -> str:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        sql, params = results_search.condition("postgresql", "meeting")
+        return "\n".join(
+            row[0] for row in cur.execute(f"EXPLAIN SELECT id FROM results WHERE {sql}", params).fetchall()
+        )
+
+    return results_search.INDEX in db.write(plan)
+
+
+# The results table as the loudness release (issue #16) created it: before the transcript columns.
+RESULTS_V2 = RESULTS_V1.replace(
+    "fingerprint_offset_seconds {float}, duplicate_of TEXT,",
+    "fingerprint_offset_seconds {float}, duplicate_of TEXT, "
+    + ", ".join(f"{name} {kind}" for name, kind in ADDED_COLUMNS if name.startswith("loudness_"))
+    + ",",
+)
+
+
+def _open_and_record_transcript(url: str, k: int, barrier: object, results: object) -> None:
+    try:
+        barrier.wait()  # type: ignore[attr-defined]
+        s = ResultsStore(Database(url))  # all of them migrate the old table at once
+        s.record(_transcribed(f"after-{k}.wav", f"spoken words number{k}"), "ok")
+        s.close()
+        results.put((k, None))  # type: ignore[attr-defined]
+    except Exception as exc:
+        results.put((k, repr(exc)))  # type: ignore[attr-defined]
+
+
+def test_loudness_era_table_gets_transcripts_and_search_on_open(db_url: str) -> None:
+    db = Database(db_url)
+    stamp = db.timestamp(datetime(2024, 5, 1, 10, tzinfo=UTC))
+
+    def old_version(cur: Cursor) -> None:
+        cur.execute(db.ddl(RESULTS_V2))
+        cur.execute(
+            "INSERT INTO results (flowfile_uuid, filename, loudness_profile, status, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            ("old-1", "before.wav", "ebu-r128", "ok", stamp, stamp),
+        )
+
+    db.write(old_version)
+    old_columns = _columns(db)
+    assert "loudness_gain_db" in old_columns and "transcript" not in old_columns
+    workers = 4
+    barrier, results = FORK.Barrier(workers), FORK.Queue()
+    procs = [
+        FORK.Process(target=_open_and_record_transcript, args=(db_url, k, barrier, results)) for k in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    errors = [results.get(timeout=120)[1] for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert errors == [None] * workers
+
+    columns = _columns(db)
+    assert columns[: len(old_columns)] == old_columns
+    assert columns[len(old_columns) :] == [name for name, _ in ADDED_COLUMNS if name not in old_columns]
+    store = ResultsStore(db)
+    kept = store.get("old-1")
+    assert kept is not None and kept.loudness_profile == "ebu-r128" and kept.transcript is None
+    assert sorted(_names(store, text="spoken words")) == [f"after-{k}.wav" for k in range(workers)]
+    assert _names(store, text="number2") == ["after-2.wav"]
+    if db.dialect == "postgresql":
+        assert _uses_the_search_index(db)
+    else:  # FTS5's own check: the index holds exactly the table's text, the row from before included
+        table = results_search.FTS_TABLE
+        db.write(lambda cur: cur.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)"))
     store.close()

@@ -17,6 +17,17 @@ from pipelinectl.services import prometheus as prom
 from pipelinectl.settings import Settings
 
 
+def _transcript(i: int) -> dict[str, str]:
+    words = 4 + i
+    return {
+        attr.TRANSCRIPT: " ".join(["word"] * words),
+        attr.TRANSCRIPT_LANGUAGE: ("en", "de")[i % 2],
+        attr.TRANSCRIPT_WORDS: str(words),
+        attr.TRANSCRIPT_SPEECH_SECONDS: "2.0",
+        attr.TRANSCRIPT_SEGMENTS: "[]",
+    }
+
+
 def synthetic_batch(sink: metrics.MetricsSink, round_: int) -> None:
     """A few files of every kind the dashboards show, as the processors would record them."""
     now_ms = int(time.time() * 1000)
@@ -39,6 +50,7 @@ def synthetic_batch(sink: metrics.MetricsSink, round_: int) -> None:
                 attr.LOUDNESS_PROFILE: "ebu-r128",
                 attr.LOUDNESS_COMPLIANT: "true" if i == 2 else "false",
                 attr.LOUDNESS_GAIN_DB: str(7.0 - 3 * i),
+                **(_transcript(i) if i % 3 == 0 else {}),  # the speech files
             },
             "ok",
         )
@@ -83,6 +95,11 @@ def test_every_pipeline_panel_query_returns_data(stack: Settings, tmp_path: Path
     titles = {title.split(" / ", 1)[1] for title in checked}
     assert {"Throughput by source", "End-to-end latency percentiles", "PESQ MOS distribution"} <= titles
     assert {"Integrated loudness distribution", "True peak distribution", "Loudness compliance by profile"} <= titles
+    assert {
+        "Transcribed audio per second",
+        "Transcripts by language",
+        "Words per minute of speech (median by language)",
+    } <= titles
     (compliance,) = [
         e for t, e in dashboard_queries.panel_queries("1m") if t.endswith("Loudness compliance by profile")
     ]

@@ -82,3 +82,34 @@ def test_loudness_columns_from_attributes() -> None:
     assert (
         row_from_attributes(flowfile(**{attr.LOUDNESS_TRUE_PEAK_DBTP: "-inf"}), "ok")["loudness_true_peak_dbtp"] is None
     )
+
+
+def test_transcript_columns_from_attributes() -> None:
+    row = row_from_attributes(
+        flowfile(
+            **{
+                attr.TRANSCRIPT: " Hello there. ",
+                attr.TRANSCRIPT_LANGUAGE: "en",
+                attr.TRANSCRIPT_LANGUAGE_PROBABILITY: "0.93",
+                attr.TRANSCRIPT_WORDS: "2",
+                attr.TRANSCRIPT_MODEL: "whisper-base",
+                attr.TRANSCRIPT_MODEL_VERSION: "1.2.1",
+            }
+        ),
+        "ok",
+    )
+    assert (row["transcript"], row["transcript_language"], row["transcript_language_probability"]) == (
+        "Hello there.",
+        "en",
+        0.93,
+    )
+    assert (row["transcript_words"], row["transcript_model"], row["transcript_model_version"]) == (
+        2,
+        "whisper-base",
+        "1.2.1",
+    )
+    silent = row_from_attributes(flowfile(**{attr.TRANSCRIPT: "", attr.TRANSCRIPT_WORDS: "0"}), "ok")
+    assert (silent["transcript"], silent["transcript_words"]) == ("", 0)  # transcribed, without words
+    untranscribed = row_from_attributes(flowfile(), "ok")
+    assert untranscribed["transcript"] is None and untranscribed["transcript_words"] is None
+    assert row_from_attributes(flowfile(**{attr.TRANSCRIPT_WORDS: "many"}), "ok")["transcript_words"] is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from audio_pipeline import attributes as attr
 from audio_pipeline import flow_steps
 from audio_pipeline.database import DatabaseError
 from audio_pipeline.results_store import ResultsStore
@@ -49,3 +50,26 @@ def test_a_database_outage_is_raised_to_nifi_not_swallowed(scheduled, database, 
     processor, context = scheduled(RecordResult, {"Database URL": database})
     with pytest.raises(DatabaseError):
         processor.transform(context, FakeFlowFile(attributes=ATTRIBUTES))
+
+
+SEGMENTS = '[{"start": 0.0, "end": 1.5, "text": "Hello & welcome", "no_speech_prob": 0.02}]'
+
+
+def test_a_transcribed_file_gets_its_subtitles_beside_the_json_once(scheduled, database, tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    processor, context = scheduled(RecordResult, {"Database URL": database, "Results Directory": str(results)})
+    transcribed = ATTRIBUTES | {attr.TRANSCRIPT: "Hello & welcome", attr.TRANSCRIPT_SEGMENTS: SEGMENTS}
+    result = transform_without_reading_properties(processor, context, FakeFlowFile(attributes=transcribed))
+    assert result.relationship == "success"  # transformed twice, as a re-delivery would: still one pair
+    assert sorted(p.name for p in results.iterdir()) == ["clip.wav--7d3c-uuid.srt", "clip.wav--7d3c-uuid.vtt"]
+    assert (results / "clip.wav--7d3c-uuid.vtt").read_text().endswith("00:00:01.500\nHello &amp; welcome\n")
+    not_speech = ATTRIBUTES | {"uuid": "8e4d-uuid", attr.OUTPUT_NAME: "tone.wav--8e4d-uuid"}
+    processor.transform(context, FakeFlowFile(attributes=not_speech))
+    assert len(list(results.iterdir())) == 2  # no transcript, no subtitles
+
+
+def test_without_results_directory_no_subtitles_are_written(scheduled, database, tmp_path: Path) -> None:
+    processor, context = scheduled(RecordResult, {"Database URL": database, "Status": "quarantined"})
+    transcribed = ATTRIBUTES | {attr.TRANSCRIPT: "", attr.TRANSCRIPT_SEGMENTS: "[]", "audio.error": "pesq_error"}
+    assert processor.transform(context, FakeFlowFile(attributes=transcribed)).relationship == "success"
+    assert not [p for p in tmp_path.rglob("*") if p.suffix in (".vtt", ".srt")]

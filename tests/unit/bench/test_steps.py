@@ -79,39 +79,45 @@ def test_run_builds_the_arguments_as_the_processors_do(monkeypatch: pytest.Monke
     calls = _record_calls(monkeypatch)
     result = steps.run(b"input", {"filename": "clip.wav"}, _context(tmp_path))
     done = ["decode", "classify", "fingerprint", "score_speech_quality", "transcribe"]
-    assert calls == [
-        (
-            "decode",
-            (b"input",),
-            {
-                "target_rate": 16000,
-                "max_duration_s": 3600.0,
-                "filename": "clip.wav",
-                "loudness_profile": loudness_profiles.DEFAULT,  # DecodeAudio's default Loudness Profile
-            },
-        ),
-        (
-            "classify",
-            (b"decode-out", {"filename": "clip.wav", "decode": "done"}),
-            {"client": "client", "windowing": "windowing"},
-        ),
-        (
-            "fingerprint",
-            (b"classify-out", {"filename": "clip.wav", "decode": "done", "classify": "done"}),
-            {"index": "index"},
-        ),
-        (
-            "score_speech_quality",
-            (b"fingerprint-out", {"filename": "clip.wav", "decode": "done", "classify": "done", "fingerprint": "done"}),
-            {"reference": tmp_path / "clip.wav"},  # the input's own name in the references folder
-        ),
-        (
-            "transcribe",
-            (b"score_speech_quality-out", {"filename": "clip.wav"} | dict.fromkeys(done[:4], "done")),
-            {"pool": "pool", "scope": "speech files", "max_seconds": 10800.0},  # TranscribeSpeech's defaults
-        ),
-        ("record_outcome", ({"filename": "clip.wav"} | dict.fromkeys(done, "done"), "ok"), {"store": "store"}),
-    ]
+    assert (
+        calls
+        == [
+            (
+                "decode",
+                (b"input",),
+                {
+                    "target_rate": 16000,
+                    "max_duration_s": 3600.0,
+                    "filename": "clip.wav",
+                    "loudness_profile": loudness_profiles.DEFAULT,  # DecodeAudio's default Loudness Profile
+                },
+            ),
+            (
+                "classify",
+                (b"decode-out", {"filename": "clip.wav", "decode": "done"}),
+                {"client": "client", "windowing": "windowing"},
+            ),
+            (
+                "fingerprint",
+                (b"classify-out", {"filename": "clip.wav", "decode": "done", "classify": "done"}),
+                {"index": "index"},
+            ),
+            (
+                "score_speech_quality",
+                (
+                    b"fingerprint-out",
+                    {"filename": "clip.wav", "decode": "done", "classify": "done", "fingerprint": "done"},
+                ),
+                {"reference": tmp_path / "clip.wav"},  # the input's own name in the references folder
+            ),
+            (
+                "transcribe",
+                (b"score_speech_quality-out", {"filename": "clip.wav"} | dict.fromkeys(done[:4], "done")),
+                {"pool": "pool", "scope": "speech files", "max_seconds": 10800.0},  # TranscribeSpeech's defaults
+            ),
+            ("record_outcome", ({"filename": "clip.wav"} | dict.fromkeys(done, "done"), "ok"), {"store": "store"}),
+        ]
+    )
     assert result == {"filename": "clip.wav"} | dict.fromkeys([*done, "record_outcome"], "done")
 
 

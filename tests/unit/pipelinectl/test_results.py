@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -134,3 +135,55 @@ def test_loudness_columns_give_way_in_narrow_terminals(data_dir: Path) -> None:
         table = results_cli.render_table(rows, width).splitlines()
         assert max(len(line) for line in table) <= width
         assert [h[:7] for h in table[0].split()[7:] if h != "of"] == [h[:7] for h in shown], width
+
+
+def _transcribed(name: str, text: str, language: str, **extra: str) -> dict[str, str]:
+    words = {attr.TRANSCRIPT_WORDS: str(len(text.split())), attr.TRANSCRIPT_SEGMENTS: "[]"}
+    return flowfile(name, **{attr.TRANSCRIPT: text, attr.TRANSCRIPT_LANGUAGE: language, **words, **extra})
+
+
+def test_cli_searches_transcripts_and_shows_language_and_transcript(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ResultsStore.open("", data_dir)
+    long_text = "Welcome to the quarterly budget meeting, " + "and the numbers keep going " * 10
+    store.record(_transcribed("meeting.wav", long_text, "en"), "ok")
+    store.record(_transcribed("sitzung.wav", "Willkommen zum Budget Meeting", "de", **{attr.SOURCE: "http"}), "ok")
+    store.record(_transcribed("hum.wav", "", "en"), "ok")
+    store.record(flowfile("tone.wav"), "ok")
+    store.close()
+
+    assert results_cli.main(["--text", "budget MEETING", "--json"]) == 0
+    found = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [row["filename"] for row in found] == ["sitzung.wav", "meeting.wav"]
+    assert found[1]["transcript"] == long_text.strip() and found[1]["transcript_language"] == "en"
+    assert results_cli.main(["--text", "meeting", "--source", "http", "--name", "*.wav", "--json"]) == 0
+    assert [json.loads(line)["filename"] for line in capsys.readouterr().out.splitlines()] == ["sitzung.wav"]
+    assert results_cli.main(["--text", "budget", "--status", "quarantined"]) == 0
+    assert "no matching results" in capsys.readouterr().err
+
+    monkeypatch.setenv("COLUMNS", "250")  # the terminal's width: wide enough for the whole table
+    assert results_cli.main([]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[-3:] == ["lang", "transcript", "error"]
+    by_name = {name: line for line in table[2:] for name in ("meeting", "sitzung", "hum", "tone") if name in line}
+    assert re.search(r"  de +Willkommen zum Budget Meeting$", by_name["sitzung"])
+    shortened = long_text[: results_cli.TRANSCRIPT_CHARS - 1] + "…"
+    assert by_name["meeting"].endswith(f"  en    {shortened}")
+    assert re.search(r"  en +\(no words\)$", by_name["hum"]) and not re.search(r"  en  ", by_name["tone"])
+
+
+def test_transcript_columns_only_when_a_file_has_one_and_they_give_way_first(data_dir: Path) -> None:
+    store = ResultsStore.open("", data_dir)
+    store.record(flowfile("loud.wav", **{**LOUDNESS, attr.FINGERPRINT_MATCH: "track-1"}), "ok")
+    without = store.recent()
+    store.record(_transcribed("talk.wav", "hello there " * 20, "en", **LOUDNESS), "ok")
+    rows = store.recent()
+    store.close()
+    assert "lang" not in results_cli.render_table(without, 200).splitlines()[0].split()
+    assert results_cli.render_table(rows, 200).splitlines()[0].split()[-3:] == ["lang", "transcript", "error"]
+    for width, shown in ((130, {"lang", "transcri…"}), (120, {"lang"}), (115, set())):  # shrunk, then left out
+        table = results_cli.render_table(rows, width).splitlines()
+        assert max(len(line) for line in table) <= width
+        headers = set(table[0].split())
+        assert {"LUFS", "dBTP", "loudness"} <= headers and headers & {"lang", "transcri…"} == shown, width

@@ -25,6 +25,7 @@ from audio_pipeline.metrics.catalogue import (
     QUARANTINED,
     SHUTDOWN_KINDS,
     STATUSES,
+    TRANSCRIBED_SECONDS,
     WORKER_STARTS,
     CounterDef,
     HistogramDef,
@@ -71,12 +72,14 @@ class Aggregates:
 
         A series that appears already at 1 has no increase for `rate()`/`increase()`; starting
         at 0 makes the first file of a source, the first (non-)compliant file of a loudness
-        profile and the first unclean restart visible.
+        profile, the first transcribed seconds of a source and the first unclean restart visible.
         """
         files = self._counters[FILES.name]
+        transcribed = self._counters[TRANSCRIBED_SECONDS.name]
         for source in KNOWN_SOURCES:
             for status in STATUSES:
                 files.setdefault((source, status), 0.0)
+            transcribed.setdefault((source,), 0.0)
         loudness = self._counters[LOUDNESS_FILES.name]
         for profile in LOUDNESS_PROFILES:
             for compliant in COMPLIANT_VALUES:

@@ -54,6 +54,17 @@ LOUDNESS_FILES = CounterDef(
     "Files with status ok checked against a loudness profile, by profile and compliant (true or false).",
     ("profile", "compliant"),
 )
+# Speech-to-text (issue #17): files with status ok that TranscribeSpeech transcribed (audio.transcript set).
+TRANSCRIBED_SECONDS = CounterDef(
+    PREFIX + "transcribed_audio_seconds",
+    "Seconds of audio (audio.duration.seconds) in files with status ok that were transcribed.",
+    ("source",),
+)
+TRANSCRIPTS = CounterDef(
+    PREFIX + "transcripts",
+    "Files with status ok that were transcribed, by the transcript's language (ISO 639-1).",
+    ("language",),
+)
 WORKER_STARTS = CounterDef(
     PREFIX + "worker_starts",
     "Metric worker slot claims: first use, or taken over after a clean end or one that lost counts (unclean).",
@@ -110,6 +121,17 @@ TRUE_PEAK = HistogramDef(
     (-20, -15, -12, -9, -6, -4, -3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 2, 3),
 )
 
+# Conversational speech runs at about 120-160 words per minute, read or fast speech up to ~200;
+# "speech" is the span the transcript's segments cover, pauses inside a segment included, so the
+# buckets are dense from 90 to 190. A language without spaces between words counts few "words".
+WORDS_PER_MINUTE = HistogramDef(
+    PREFIX + "transcript_words_per_minute",
+    "Words per minute of speech (audio.transcript.words over audio.transcript.speech.seconds) of "
+    "transcribed files with status ok, by language.",
+    ("language",),
+    (30, 60, 90, 110, 130, 150, 170, 190, 220, 260, 320, 400),
+)
+
 COUNTERS: tuple[CounterDef, ...] = (
     FILES,
     CLASSIFICATIONS,
@@ -119,9 +141,20 @@ COUNTERS: tuple[CounterDef, ...] = (
     DUPLICATES,
     AUDIO_SECONDS,
     LOUDNESS_FILES,
+    TRANSCRIBED_SECONDS,
+    TRANSCRIPTS,
     WORKER_STARTS,
 )
-HISTOGRAMS: tuple[HistogramDef, ...] = (PESQ_MOS, CONFIDENCE, DURATION, STAGE, LATENCY, LOUDNESS_INTEGRATED, TRUE_PEAK)
+HISTOGRAMS: tuple[HistogramDef, ...] = (
+    PESQ_MOS,
+    CONFIDENCE,
+    DURATION,
+    STAGE,
+    LATENCY,
+    LOUDNESS_INTEGRATED,
+    TRUE_PEAK,
+    WORDS_PER_MINUTE,
+)
 
 
 def metric_names() -> list[str]:

@@ -67,6 +67,20 @@ def _record_loudness(aggregates: Aggregates, attributes: Mapping[str, str], sour
         aggregates.inc(m.LOUDNESS_FILES, (profile, value), 1.0 if value == compliant else 0.0)
 
 
+def _record_transcript(aggregates: Aggregates, attributes: Mapping[str, str], source: str) -> None:
+    if attributes.get(attr.TRANSCRIPT) is None:
+        return  # not transcribed (not speech, or from before transcription)
+    language = label_value(attributes.get(attr.TRANSCRIPT_LANGUAGE))
+    aggregates.inc(m.TRANSCRIPTS, (language,))
+    duration = finite_number(attributes.get(attr.DURATION_SECONDS))
+    if duration is not None and duration >= 0:
+        aggregates.inc(m.TRANSCRIBED_SECONDS, (source,), duration)
+    words = finite_number(attributes.get(attr.TRANSCRIPT_WORDS))
+    speech = finite_number(attributes.get(attr.TRANSCRIPT_SPEECH_SECONDS))
+    if words is not None and words >= 0 and speech is not None and speech > 0:  # no segments: no rate
+        aggregates.observe(m.WORDS_PER_MINUTE, (language,), words * 60.0 / speech)
+
+
 def record_file(aggregates: Aggregates, attributes: Mapping[str, str], status: str, now: float) -> None:
     """Count one file that left the pipeline with `status` at `now` (epoch seconds)."""
     source = label_value(attributes.get(attr.SOURCE))
@@ -104,3 +118,4 @@ def record_file(aggregates: Aggregates, attributes: Mapping[str, str], status: s
     if is_set(attributes.get(attr.DUPLICATE_OF)):
         aggregates.inc(m.DUPLICATES)
     _record_loudness(aggregates, attributes, source)
+    _record_transcript(aggregates, attributes, source)

@@ -36,6 +36,8 @@ def test_initial_series_exist_at_zero() -> None:
     for profile in m.LOUDNESS_PROFILES:
         for compliant in m.COMPLIANT_VALUES:
             assert got[("audio_pipeline_loudness_files_total", (("compliant", compliant), ("profile", profile)))] == 0
+    for source in m.KNOWN_SOURCES:
+        assert got[("audio_pipeline_transcribed_audio_seconds_total", (("source", source),))] == 0
 
 
 def test_generation_counts_changes() -> None:

@@ -10,7 +10,8 @@ def test_names_are_prefixed_unique_and_suffixed_by_type() -> None:
     assert len(names) == len(set(names)) == len(catalogue.COUNTERS) + len(catalogue.HISTOGRAMS)
     assert all(name.startswith(catalogue.PREFIX) for name in names)
     assert not any(c.name.endswith("_total") for c in catalogue.COUNTERS)  # the exposition adds it
-    assert all(h.name.endswith(("_seconds", "_mos", "_confidence", "_lufs", "_dbtp")) for h in catalogue.HISTOGRAMS)
+    suffixes = ("_seconds", "_mos", "_confidence", "_lufs", "_dbtp", "_per_minute")
+    assert all(h.name.endswith(suffixes) for h in catalogue.HISTOGRAMS)
 
 
 def test_loudness_buckets_resolve_the_profile_targets() -> None:
@@ -37,3 +38,11 @@ def test_stage_names_are_short_lowercase_words() -> None:
         assert catalogue.STAGE_PATTERN.match(stage)
     for bad in ("Decode Audio", "", "1decode", "x" * 33):
         assert not catalogue.STAGE_PATTERN.match(bad)
+
+
+def test_transcription_metric_names() -> None:
+    names = catalogue.metric_names()
+    assert "audio_pipeline_transcribed_audio_seconds_total" in names
+    assert "audio_pipeline_transcripts_total" in names and catalogue.TRANSCRIPTS.labels == ("language",)
+    assert "audio_pipeline_transcript_words_per_minute" in names
+    assert {110, 130, 150, 170} <= set(catalogue.WORDS_PER_MINUTE.buckets)  # conversational speech, resolved

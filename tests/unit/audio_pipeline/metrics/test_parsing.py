@@ -65,6 +65,7 @@ def test_no_per_file_values_in_labels() -> None:
         "previous_shutdown",
         "profile",
         "compliant",
+        "language",
     }
 
 
@@ -170,3 +171,46 @@ def test_loudness_of_older_quarantined_and_unmeasured_files() -> None:
 def test_compliant_values() -> None:
     assert parsing.compliant_value(" True ") == "true" and parsing.compliant_value("false") == "false"
     assert not any(parsing.compliant_value(v) for v in (None, "", "yes", "1", "compliant"))
+
+
+TRANSCRIBED = {
+    attr.TRANSCRIPT: "the words of the file",
+    attr.TRANSCRIPT_LANGUAGE: "en",
+    attr.TRANSCRIPT_WORDS: "5",
+    attr.TRANSCRIPT_SPEECH_SECONDS: "2.0",
+    attr.TRANSCRIPT_SEGMENTS: "[]",
+}
+
+
+def test_transcripts_count_seconds_language_and_words_per_minute() -> None:
+    got = recorded(
+        ({**FINISHED, **TRANSCRIBED}, "ok"),  # 5 words in 2 s: 150 per minute
+        ({**FINISHED, **TRANSCRIBED, attr.SOURCE: "http", attr.TRANSCRIPT_LANGUAGE: "de",
+          attr.TRANSCRIPT_WORDS: "9", attr.TRANSCRIPT_SPEECH_SECONDS: "3.0"}, "ok"),  # 180 per minute
+        ({**FINISHED, **TRANSCRIBED, attr.TRANSCRIPT: "", attr.TRANSCRIPT_WORDS: "0",
+          attr.TRANSCRIPT_SPEECH_SECONDS: "0"}, "ok"),  # transcribed, no words: no rate
+        (FINISHED, "ok"),  # not transcribed
+        ({**FINISHED, **TRANSCRIBED}, "quarantined"),  # like the other quality metrics: ok files only
+    )  # fmt: skip
+    assert got[("audio_pipeline_transcribed_audio_seconds_total", (("source", "folder"),))] == 7.0  # 2 x 3.5 s
+    assert got[("audio_pipeline_transcribed_audio_seconds_total", (("source", "http"),))] == 3.5
+    assert got[("audio_pipeline_transcripts_total", (("language", "en"),))] == 2
+    assert got[("audio_pipeline_transcripts_total", (("language", "de"),))] == 1
+    en, de = (("language", "en"),), (("language", "de"),)
+    assert got[("audio_pipeline_transcript_words_per_minute_count", en)] == 1
+    assert got[("audio_pipeline_transcript_words_per_minute_sum", en)] == pytest.approx(150.0)
+    assert got[("audio_pipeline_transcript_words_per_minute_bucket", (("language", "en"), ("le", "130.0")))] == 0
+    assert got[("audio_pipeline_transcript_words_per_minute_bucket", (("language", "en"), ("le", "150.0")))] == 1
+    assert got[("audio_pipeline_transcript_words_per_minute_sum", de)] == pytest.approx(180.0)
+
+
+def test_odd_transcript_values_are_skipped() -> None:
+    got = recorded(
+        (
+            {**FINISHED, attr.TRANSCRIPT: "x", attr.TRANSCRIPT_WORDS: "many", attr.TRANSCRIPT_SPEECH_SECONDS: "nan"},
+            "ok",
+        ),
+        ({**FINISHED, attr.TRANSCRIPT: "x", attr.TRANSCRIPT_WORDS: "3", attr.TRANSCRIPT_SPEECH_SECONDS: "-1"}, "ok"),
+    )
+    assert got[("audio_pipeline_transcripts_total", (("language", "unknown"),))] == 2
+    assert not [key for key in got if key[0].startswith("audio_pipeline_transcript_words_per_minute")]
