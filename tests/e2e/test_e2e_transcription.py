@@ -8,6 +8,7 @@ import subprocess
 
 import psutil
 import pytest
+from audio_pipeline.results_store import ResultsStore
 from support.pipeline_instance import Pipeline
 
 from bench import memory as bench_memory
@@ -24,6 +25,16 @@ SENTENCES = (
 
 def _words(text: str) -> set[str]:
     return {w.strip(".,!?;:").lower() for w in text.split()}
+
+
+def _store(pipeline: Pipeline) -> ResultsStore:
+    url = pipeline.settings.results_database_url or f"sqlite:///{pipeline.settings.state_dir / 'pipeline.db'}"
+    return ResultsStore.open(url)
+
+
+def _subtitles(pipeline: Pipeline, attrs: dict[str, str]) -> list:
+    stem = attrs["audio.output.name"]
+    return [p for p in (pipeline.settings.results_dir / f"{stem}{ext}" for ext in (".vtt", ".srt")) if p.exists()]
 
 
 def _transcription_workers(pipeline: Pipeline) -> list[psutil.Process]:
@@ -54,6 +65,17 @@ def test_speech_gets_a_transcript_language_and_segments(pipeline: Pipeline, audi
     assert int(attrs["audio.transcript.words"]) == len(attrs["audio.transcript"].split())
     assert (attrs["audio.transcript.model"], attrs["audio.transcript.model.version"]) == ("whisper-base", "1.0.0")
 
+    vtt, srt = _subtitles(pipeline, attrs)  # beside the JSON result, one cue per segment
+    assert vtt.read_text().startswith("WEBVTT") and "spoons" in vtt.read_text()
+    assert srt.read_text().startswith("1\n00:00:0") and srt.read_text().count(" --> ") == len(segments)
+    store = _store(pipeline)
+    try:
+        found = store.recent(text="SPOONS store", limit=10)  # the database's full-text search
+        assert [r.filename for r in found if r.filename == "words.wav"] == ["words.wav"]
+        assert not [r for r in store.recent(text="spoons zanzibar", limit=10) if r.filename == "words.wav"]
+    finally:
+        store.close()
+
 
 @pytest.mark.parametrize(
     ("name", "make"),
@@ -68,6 +90,7 @@ def test_what_is_not_speech_gets_no_words(pipeline: Pipeline, audio, name: str, 
     kind, attrs = pipeline.wait_for(name)
     assert kind == "result" and attrs["audio.class"] != "speech"
     assert not [key for key in attrs if key.startswith("audio.transcript")]
+    assert _subtitles(pipeline, attrs) == []
 
 
 def test_a_ten_minute_speech_file_is_transcribed_in_pieces_within_memory(pipeline: Pipeline, audio, tmp_path) -> None:
