@@ -83,6 +83,24 @@ def test_pieces_keep_timestamps_on_the_files_clock(tmp_path: Path) -> None:
         assert any(abs(s.start - k * period) < 1.0 and "fox" in s.text for s in found.segments), found.segments
 
 
+def test_16_bit_pcm_is_transcribed_as_its_float_form(transcriber: Transcriber, tmp_path: Path) -> None:
+    speech = _espeak(SENTENCE, tmp_path)
+    pcm = np.clip(np.rint(speech * 32768), -32768, 32767).astype(np.int16)
+    assert transcriber.transcribe(pcm).text == transcriber.transcribe(pcm.astype(np.float32) / 32768).text
+
+
+def test_speech_across_a_detection_block_edge_is_transcribed_whole(
+    transcriber: Transcriber, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from audio_pipeline.transcription import transcriber as module
+
+    speech = _espeak(SENTENCE, tmp_path)
+    whole = transcriber.transcribe(speech)
+    monkeypatch.setattr(module, "VAD_BLOCK_SECONDS", len(speech) / RATE / 2)  # the edge mid-sentence
+    assert len(transcriber.speech_regions(speech)) == 1
+    assert transcriber.transcribe(speech).text == whole.text
+
+
 def test_the_pool_transcribes_in_a_worker_process(tmp_path: Path) -> None:
     if not MODEL_DIR.is_dir():
         pytest.skip("the model is assembled by setup")

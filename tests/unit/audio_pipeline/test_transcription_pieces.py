@@ -41,3 +41,12 @@ def test_clip_timestamps_are_seconds_from_the_start_of_the_piece() -> None:
 def test_a_piece_limit_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         plan([Region(0, 1)], max_samples=0)
+
+
+def test_regions_cut_by_a_detection_block_edge_are_rejoined_while_they_fit() -> None:
+    from audio_pipeline.transcription.pieces import rejoined
+
+    cut = [Region(0, 50), Region(50, 80), Region(90, 120)]
+    assert rejoined(cut, max_samples=100) == [Region(0, 80), Region(90, 120)]
+    assert rejoined(cut, max_samples=60) == cut  # joined, it would not fit in a piece
+    assert rejoined([Region(10, 20), Region(0, 5)], max_samples=100) == [Region(0, 5), Region(10, 20)]

@@ -53,3 +53,16 @@ def plan(regions: Sequence[Region], max_samples: int) -> list[Piece]:
     if group:
         pieces.append(Piece(group[0].start, group[-1].end, tuple(group)))
     return pieces
+
+
+def rejoined(regions: Sequence[Region], max_samples: int) -> list[Region]:
+    """Regions in order, those that touch (a region cut only by the edge of a detection block) joined
+    again, as long as the joined region still fits in a piece."""
+    joined: list[Region] = []
+    for region in sorted(regions, key=lambda r: r.start):
+        last = joined[-1] if joined else None
+        if last is not None and region.start <= last.end and max(region.end, last.end) - last.start <= max_samples:
+            joined[-1] = Region(last.start, max(region.end, last.end))
+        else:
+            joined.append(region)
+    return joined

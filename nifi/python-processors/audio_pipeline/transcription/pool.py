@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audio_pipeline.analysis_wav import read_analysis_wav
+import numpy as np
+
+from audio_pipeline.analysis_wav import pcm16_mono_layout, read_analysis_wav
 from audio_pipeline.transcription import model_files
 from audio_pipeline.transcription.transcriber import RATE, Transcriber, Transcript, TranscriptionSettings
 from audio_pipeline.worker_pool import WorkerPool
@@ -23,6 +25,12 @@ def _load(directory: Path, settings: TranscriptionSettings) -> None:
 
 
 def transcribe_content(transcriber: Transcriber, content: bytes) -> Transcript:
+    """The analysis form is 16 kHz 16-bit mono: its samples are used in place (no copy of the file);
+    any other WAV is read and resampled to 16 kHz first."""
+    layout = pcm16_mono_layout(content)
+    if layout is not None and layout[0] == RATE:
+        _, offset, count = layout
+        return transcriber.transcribe(np.frombuffer(content, dtype="<i2", count=count, offset=offset))
     samples, rate = read_analysis_wav(content)
     if rate != RATE:
         import soxr

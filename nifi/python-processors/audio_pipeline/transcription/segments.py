@@ -36,9 +36,12 @@ class Segment:
 
 
 def rms_dbfs(samples: np.ndarray) -> float:
+    """RMS level of float samples (−1…1) or 16-bit PCM, in dBFS."""
     if samples.size == 0:
         return -math.inf
     power = float(np.mean(np.square(samples, dtype=np.float64)))
+    if samples.dtype == np.int16:
+        power /= 32768.0**2
     return 10 * math.log10(power) if power > 0 else -math.inf
 
 
@@ -50,7 +53,7 @@ def keep(
     no_speech_threshold: float = NO_SPEECH_THRESHOLD,
     near_silence_dbfs: float = NEAR_SILENCE_DBFS,
 ) -> bool:
-    """Whether a segment is speech worth its words (samples: the whole file, mono, -1…1)."""
+    """Whether a segment is speech worth its words (samples: the whole file, mono, float or 16-bit PCM)."""
     if not _WORD.search(segment.text):
         return False
     if segment.no_speech_prob >= no_speech_threshold:

@@ -15,10 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from audio_pipeline import attributes as attr
+from audio_pipeline.analysis_wav import PCM_SCALE
 from audio_pipeline.transcription import model_files, pieces, segments
 from audio_pipeline.transcription.segments import Segment
 
 RATE = 16_000  # Whisper's input rate, which is also the analysis form's
+# Speech is detected in blocks: Silero's input is copied twice (padding, context windows), which for a
+# whole hour of float32 would be ≈ 0.5 GB on top of the samples; a 10-minute block costs ≈ 80 MB.
+VAD_BLOCK_SECONDS = 600.0
 DEFAULT_MAX_PIECE_SECONDS = 180.0
 DEFAULT_BEAM_SIZE = 5
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6)  # fallbacks when decoding repeats itself; bounded, since each is a decode
@@ -87,20 +91,28 @@ class Transcriber:
         return cls(model_files.verify(directory), settings)
 
     def speech_regions(self, samples: np.ndarray) -> list[pieces.Region]:
+        """Speech regions of the whole file, detected block by block (regions cut by a block edge rejoined)."""
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
         options = VadOptions(max_speech_duration_s=self.settings.max_piece_seconds)
-        return [pieces.Region(r["start"], r["end"]) for r in get_speech_timestamps(samples, options, RATE)]
+        block = int(VAD_BLOCK_SECONDS * RATE)
+        found = []
+        for start in range(0, samples.size, block):
+            detected = get_speech_timestamps(as_float(samples[start : start + block]), options, RATE)
+            found += [pieces.Region(start + r["start"], start + r["end"]) for r in detected]
+        return pieces.rejoined(found, int(self.settings.max_piece_seconds * RATE))
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
-        """The transcript of mono float32 samples at 16 kHz."""
-        samples = np.ascontiguousarray(samples, dtype=np.float32)
+        """The transcript of mono samples at 16 kHz: float32 (−1…1), or 16-bit PCM, which is converted
+        piece by piece (an hour of it is 115 MB; as float32 it would be twice that, whole)."""
+        if samples.dtype != np.int16:
+            samples = np.ascontiguousarray(samples, dtype=np.float32)
         planned = pieces.plan(self.speech_regions(samples), int(self.settings.max_piece_seconds * RATE))
         language = self.settings.language
         probability = 1.0 if language else 0.0
         kept: list[Segment] = []
         for piece in planned:
-            audio = samples[piece.start : piece.end]
+            audio = as_float(samples[piece.start : piece.end])
             found, info = self._whisper.transcribe(
                 audio,
                 language=language,
@@ -127,3 +139,10 @@ class Transcriber:
             model_version=self.model.version,
             pieces=len(planned),
         )
+
+
+def as_float(block: np.ndarray) -> np.ndarray:
+    """float32 samples (−1…1) of a block of float or 16-bit PCM samples."""
+    if block.dtype == np.int16:
+        return block.astype(np.float32) * (1 / PCM_SCALE)
+    return np.ascontiguousarray(block, dtype=np.float32)
