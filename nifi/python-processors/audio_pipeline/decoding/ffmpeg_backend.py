@@ -77,6 +77,11 @@ _FFPROBE_CODECS: dict[str, tuple[str, ...]] = {
 FORMATS = frozenset(
     {"m4a", "mp4", "3gp", "mov", "aac", "webm", "mka", "wma", "amr", "ogg-flac", "speex", "ape", "wavpack"}
 )
+# Containers whose sample index states each stream's exact duration (what a cut file falls short of).
+INDEXED_FORMATS = frozenset({"m4a", "mp4", "3gp", "mov"})
+# Encoder priming and padding make a complete AAC stream differ from its index by a few frames.
+TRUNCATION_TOLERANCE_S = 0.1
+TRUNCATION_TOLERANCE_RATIO = 0.01
 # libsndfile formats ffmpeg decodes when libsndfile refuses a file (see `decoding.decode`).
 FALLBACK_FORMATS = frozenset(_FFPROBE_FORMAT_NAMES) - FORMATS
 DECODER = "ffmpeg"  # DecodedAudio.decoder of what this back end decoded
@@ -88,10 +93,12 @@ def decode_ffmpeg(data: bytes, fmt: str, options: DecodeOptions) -> DecodedAudio
     with tempfile.NamedTemporaryFile(prefix="decode-", suffix="." + fmt, dir=options.tmp_dir) as tmp:
         tmp.write(data)
         tmp.flush()
-        rate, channels, codec, duration = _probe_audio_stream(_ffprobe(tmp.name, options.timeout_s), fmt)
+        probe = _ffprobe(tmp.name, options.timeout_s)
+        rate, channels, codec, duration = _probe_audio_stream(probe, fmt)
         sink = _decode_file(tmp.name, [], rate, channels, int(duration * rate), options)
     if sink.frames == 0:
         raise CorruptAudioError(f"ffmpeg decoded no audio from the {fmt} stream")
+    _check_complete(sink.frames / rate, _indexed_duration(probe, fmt), fmt)
     return replace(sink.result(data, fmt, codec), decoder=DECODER)
 
 
@@ -158,8 +165,31 @@ def _tool(name: str) -> str:
     return path
 
 
+def _check_complete(decoded_s: float, indexed_s: float | None, fmt: str) -> None:
+    """An MP4 whose sample data was cut (index first, "faststart") decodes to a shorter stream, and
+    not every ffmpeg build reports the missing samples as an error: compare with the index."""
+    if indexed_s is None:
+        return
+    if indexed_s - decoded_s > max(TRUNCATION_TOLERANCE_S, TRUNCATION_TOLERANCE_RATIO * indexed_s):
+        raise CorruptAudioError(
+            f"{fmt} is truncated: its index declares {indexed_s:.2f} s of audio, only {decoded_s:.2f} s decoded"
+        )
+
+
+def _indexed_duration(probe: dict, fmt: str) -> float | None:
+    """The first audio stream's duration from the container's sample index, where it has one."""
+    if fmt not in INDEXED_FORMATS:
+        return None
+    audio = [s for s in probe.get("streams", []) if s.get("codec_type") == "audio"]
+    try:
+        duration = float(audio[0].get("duration", "nan"))
+    except (IndexError, TypeError, ValueError):
+        return None
+    return duration if np.isfinite(duration) and duration > 0 else None
+
+
 def _ffprobe(path: str, timeout_s: float) -> dict:
-    entries = "format=format_name,duration:stream=index,codec_type,codec_name,sample_rate,channels"
+    entries = "format=format_name,duration:stream=index,codec_type,codec_name,sample_rate,channels,duration"
     cmd = [_tool("ffprobe"), "-v", "error", "-of", "json", "-show_entries", entries, path]
     try:
         run = subprocess.run(cmd, capture_output=True, timeout=min(timeout_s, 120.0), check=False)

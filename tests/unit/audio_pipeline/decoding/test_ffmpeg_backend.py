@@ -59,3 +59,17 @@ def test_missing_ffmpeg_is_reported(audio: AudioFactory, tone: Path, monkeypatch
 def test_forged_mp4_signature_with_garbage_is_corrupt() -> None:
     garbage = np.random.default_rng(11).bytes(20_000)
     assert decode_error_code(b"\x00\x00\x00\x20ftypM4A " + garbage) == "corrupt_audio"
+
+
+def test_a_stream_short_of_its_index_is_truncated_whatever_ffmpeg_says() -> None:
+    from audio_pipeline.decoding import ffmpeg_backend
+
+    probe = {"streams": [{"codec_type": "video", "duration": "12.0"}, {"codec_type": "audio", "duration": "10.0"}]}
+    indexed = ffmpeg_backend._indexed_duration(probe, "m4a")
+    assert indexed == 10.0  # the audio stream's, not the video's
+    ffmpeg_backend._check_complete(9.95, indexed, "m4a")  # priming and padding are not a cut
+    with pytest.raises(AudioPipelineError) as info:
+        ffmpeg_backend._check_complete(9.0, indexed, "m4a")
+    assert info.value.code == "corrupt_audio" and "10.00 s" in str(info.value)
+    assert ffmpeg_backend._indexed_duration(probe, "webm") is None  # no sample index to compare with
+    assert ffmpeg_backend._indexed_duration({"streams": [{"codec_type": "audio", "duration": "N/A"}]}, "mp4") is None
