@@ -133,13 +133,13 @@ def start(settings: Settings, group_id: str, timeout: float = 900.0) -> None:
         time.sleep(2.0)
 
 
-def _settling(call: Callable[..., Any], *args: Any, timeout: float = 300.0) -> None:
-    """Call, retrying the answers of a cluster whose nodes have not all loaded the flow yet."""
+def _settling(call: Callable[..., Any], *args: Any, timeout: float = 300.0) -> Any:
+    """Call and return its answer, retrying the answers of a cluster whose nodes have not all loaded
+    the flow yet (a node just reconnected answers a replicated request with 500 for a while)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            call(*args)
-            return
+            return call(*args)
         except NiFiApiError as error:
             if error.status not in CLUSTER_SETTLING or time.monotonic() > deadline:
                 raise
@@ -157,12 +157,12 @@ def _tolerating_conflicts(call: Callable[..., Any], *args: Any) -> None:
 
 def is_running(settings: Settings) -> bool:
     nifi = client(settings)
-    group = nifi.child_group(GROUP_NAME)
+    group = _settling(nifi.child_group, GROUP_NAME)
     if group is None:
         return False
     return all(
         p["component"]["state"] == "RUNNING" and p["component"].get("validationStatus") == "VALID"
-        for p in nifi.processors(group["id"])
+        for p in _settling(nifi.processors, group["id"])
     )
 
 

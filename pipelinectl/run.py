@@ -134,9 +134,7 @@ def bring_up(settings: Settings) -> dict[str, float]:
     started = time.monotonic()
     nodes.start(settings)
     timings["nifi_up" if not settings.clustered else "nodes_connected"] = time.monotonic() - started
-    nifi = flow.client(settings)
-    group = nifi.child_group(flow.GROUP_NAME)
-    if group is None or not flow.is_running(settings):
+    if not flow.is_running(settings):
         group_id = deploy(settings)
         flow.start(settings, group_id)
     timings["flow_running"] = time.monotonic() - started
