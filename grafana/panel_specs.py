@@ -53,3 +53,13 @@ def quantile_queries(metric: str, by: Sequence[str] = (), selector: str = "", di
             expr = f"{expr} / {divide}"
         queries.append(Query(expr, f"{legend_prefix} p{round(q * 100)}".strip()))
     return queries
+
+
+def zero_when_absent(expr: str, labels: Sequence[str]) -> str:
+    """`expr`, or a single 0 (its `labels` set to "none") when it has no series: an error or retry
+    panel then shows 0 in a healthy run, where the counters of failures that never happened do not
+    exist, instead of "No data", which reads as a broken panel."""
+    zero = "vector(0)"
+    for label in labels:
+        zero = f'label_replace({zero}, "{label}", "none", "", "")'
+    return f"({expr}) or on() {zero}"

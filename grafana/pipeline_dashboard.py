@@ -3,7 +3,7 @@ quarantined files, loudness, transcription (audio_pipeline_* metrics; names in d
 
 from __future__ import annotations
 
-from grafana.panel_specs import RATE, SOURCE, PanelSpec, Query, Rows, quantile_queries
+from grafana.panel_specs import RATE, SOURCE, PanelSpec, Query, Rows, quantile_queries, zero_when_absent
 
 
 def pipeline_rows() -> Rows:
@@ -146,8 +146,32 @@ def pipeline_rows() -> Rows:
         PanelSpec(
             "Quarantined files by reason",
             "timeseries",
-            [Query(f"sum by (reason) (rate(audio_pipeline_failures_total[{RATE}]))", "{{reason}}")],
-            "Quarantined files per second by audio.error code (not_audio, corrupt_audio, pesq_error, ...).",
+            [
+                Query(
+                    zero_when_absent(f"sum by (reason) (rate(audio_pipeline_failures_total[{RATE}]))", ["reason"]),
+                    "{{reason}}",
+                )
+            ],
+            "Quarantined files per second by audio.error code (not_audio, corrupt_audio, pesq_error, ...); "
+            "0 (none) when nothing was quarantined.",
+            unit="ops",
+            stacked=True,
+            bars=True,
+        ),
+        PanelSpec(
+            "Retries by stage and reason",
+            "timeseries",
+            [
+                Query(
+                    zero_when_absent(
+                        f"sum by (stage, reason) (rate(audio_pipeline_retries_total[{RATE}]))", ["stage", "reason"]
+                    ),
+                    "{{stage}} {{reason}}",
+                )
+            ],
+            "Retries per second NiFi made of files after a failure that was not the audio's fault, by stage and "
+            "the reason of the failed attempt (processor_unavailable: the stage's Python process did not answer). "
+            "Retried files are not quarantined unless every retry fails; 0 (none none) when nothing was retried.",
             unit="ops",
             stacked=True,
             bars=True,

@@ -117,14 +117,17 @@ def platform_rows() -> Rows:
             "timeseries",
             [
                 Query(
-                    "sum by (model_name) "
+                    # Without failed requests there is no status!="OK" series: the requests' own rate times 0
+                    # stands in, so a healthy server shows 0 rather than no data.
+                    "(sum by (model_name) "
                     f'(rate(:tensorflow:serving:request_count{{status!="OK"}}[{RATE}]))'
+                    f" or 0 * sum by (model_name) (rate(:tensorflow:serving:request_count[{RATE}])))"
                     " / sum by (model_name) "
                     f"(rate(:tensorflow:serving:request_count[{RATE}]))",
                     "{{model_name}}",
                 )
             ],
-            "Share of model-server requests that did not return OK (alert above 5%).",
+            "Share of model-server requests that did not return OK (alert above 5%); 0 while all succeed.",
             unit="percentunit",
         ),
         PanelSpec(

@@ -159,4 +159,9 @@ def transform_without_reading_properties(processor: Any, context: FakeContext, f
 
 
 def fails_with(result: Any, code: str) -> bool:
-    return result.relationship == "failure" and result.attributes["audio.error"] == code
+    """The file failed with `code`, on the route its kind of reason takes: a fault of the audio goes to
+    invalid (quarantined at once), anything else to failure (which NiFi retries)."""
+    from audio_pipeline.errors import RETRIED_CODES
+
+    route = "failure" if code in RETRIED_CODES else "invalid"
+    return result.relationship == route and result.attributes["audio.error"] == code

@@ -83,29 +83,44 @@ class PostgresCluster:
         last = ""
         for _ in range(5):  # the free port can be taken between probing and binding: try another
             self.port = free_port()
-            options = (
-                f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.root} "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
-            )
-            log = self.root / "log"
-            started = self._run(
-                str(self.bindir / "pg_ctl"),
-                "-D",
-                str(self.data),
-                "-l",
-                str(log),
-                "-o",
-                options,
-                "-w",
-                "-t",
-                "60",
-                "start",
-            )
-            if started.returncode == 0:
-                self.running = True
+            started, last = self._start_server()
+            if started:
                 return self
-            last = (log.read_text(errors="replace")[-500:] if log.exists() else "") or started.stderr
         raise RuntimeError(f"pg_ctl start failed: {last.strip()}")
+
+    def _start_server(self) -> tuple[bool, str]:
+        """Start the server on `self.port`: (started, the log's end or pg_ctl's error)."""
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+        )
+        log = self.root / "log"
+        started = self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+        self.running = started.returncode == 0
+        return self.running, (log.read_text(errors="replace")[-500:] if log.exists() else "") or started.stderr
+
+    def outage(self) -> None:
+        """Stop the server as an outage would (connections cut, data kept); `recover()` starts it again."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        self.running = False
+
+    def recover(self) -> None:
+        """Start the server again after `outage()`, on the same port, with the same data."""
+        started, last = self._start_server()
+        if not started:
+            raise RuntimeError(f"pg_ctl start failed: {last.strip()}")
 
     def create_database(self, name: str) -> str:
         """Create an empty database (dropping one of that name) and return its URL."""

@@ -97,3 +97,4 @@ OUTPUT_NAME = "audio.output.name"  # file-system-safe unique name for results/qu
 
 ERROR = "audio.error"  # machine-readable reason code (see errors.py)
 ERROR_DETAIL = "audio.error.detail"  # human-readable explanation
+RETRIES = "audio.retries"  # retries NiFi made before a failure not about the audio went to quarantine

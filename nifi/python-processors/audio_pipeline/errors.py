@@ -3,8 +3,12 @@
 A FlowFile that fails carries its error's `code` in `audio.error` and the message in
 `audio.error.detail` (`outcome.failure_attributes`); the results table, the metrics and the alerts
 use the code, so codes never change spelling. Each code belongs to exactly one error class below,
-whose docstring's first line is its meaning; `internal_error` alone is a constant, since nothing
-raises it. `REASON_CODES` (code -> meaning) is built from them: the list of all reasons there are.
+whose docstring's first line is its meaning; `internal_error` and `processor_unavailable` alone are
+constants, since nothing raises them. `REASON_CODES` (code -> meaning) is built from them: the list
+of all reasons there are.
+
+An error is either the audio's own fault (`about_the_audio`: quarantined at once, retrying cannot
+help) or not (the environment failed: NiFi retries the file with backoff, docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ class AudioPipelineError(Exception):
     """
 
     code = "processing_error"
+    about_the_audio = True  # False: a fault of the environment, which NiFi retries before quarantining
 
     @property
     def detail(self) -> str:
@@ -28,6 +33,19 @@ INTERNAL_ERROR = "internal_error"
 # AudioPipelineError, and the NiFi flow (UpdateAttribute on a processor's failure route) sets it
 # when a processor raised before it could give a reason.
 INTERNAL_ERROR_MEANING = "An unexpected exception (a bug or a fault of the environment), not a fault of the file."
+
+PROCESSOR_UNAVAILABLE = "processor_unavailable"
+# Nothing raises it either: the flow's quarantine gives it to a file that left a Python processor's
+# failure route without a reason, which happens only when the processor's Python process did not
+# answer (it had died or was being restarted), on every attempt NiFi made.
+PROCESSOR_UNAVAILABLE_MEANING = (
+    "The processor's Python process did not answer (it had died or was restarting) on every retry."
+)
+
+
+def is_about_the_audio(error: BaseException) -> bool:
+    """True for a fault of the file itself; False for a bug or a failing environment, which is retried."""
+    return isinstance(error, AudioPipelineError) and error.about_the_audio
 
 
 # --- decoding ---------------------------------------------------------------------------------------
@@ -73,6 +91,7 @@ class DecoderUnavailableError(AudioPipelineError):
     """A tool needed to decode this format (ffmpeg or ffprobe) is not installed."""
 
     code = "decoder_unavailable"
+    about_the_audio = False
 
 
 class DecodeTimeoutError(AudioPipelineError):
@@ -106,6 +125,7 @@ class ServingUnavailableError(AudioPipelineError):
     """
 
     code = "serving_unavailable"
+    about_the_audio = False
 
     def __init__(self, detail: str, status: str = "UNAVAILABLE") -> None:
         super().__init__(detail)
@@ -149,6 +169,7 @@ class DatabaseError(AudioPipelineError):
     """The results/fingerprint database is unreachable, misconfigured, or refused a statement."""
 
     code = "database_error"
+    about_the_audio = False
 
 
 # --- transcription --------------------------------------------------------------------------------
@@ -187,4 +208,13 @@ def _meaning(error_type: type[AudioPipelineError]) -> str:
     return (error_type.__doc__ or "").strip().splitlines()[0]
 
 
-REASON_CODES: dict[str, str] = {t.code: _meaning(t) for t in ERROR_TYPES} | {INTERNAL_ERROR: INTERNAL_ERROR_MEANING}
+# Reasons NiFi retries (the flow's 'failure' relationships) before quarantining; all others are the
+# audio's own faults ('invalid'), quarantined at once.
+RETRIED_CODES = frozenset(
+    {t.code for t in ERROR_TYPES if not t.about_the_audio} | {INTERNAL_ERROR, PROCESSOR_UNAVAILABLE}
+)
+
+REASON_CODES: dict[str, str] = {t.code: _meaning(t) for t in ERROR_TYPES} | {
+    INTERNAL_ERROR: INTERNAL_ERROR_MEANING,
+    PROCESSOR_UNAVAILABLE: PROCESSOR_UNAVAILABLE_MEANING,
+}

@@ -32,6 +32,7 @@ NO_REFERENCE = "no reference"
 NOT_TRANSCRIBED = "not transcribed"
 TRANSCRIBE_SCOPES = ("speech files", "all files", "no files")  # TranscribeSpeech's Transcribe property
 RETRY = "retry"
+INVALID = "invalid"  # the audio is at fault (a typed error about the file): quarantined without retries
 
 
 @dataclass(frozen=True)

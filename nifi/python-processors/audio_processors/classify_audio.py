@@ -8,7 +8,7 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
-from audio_processors.processor_support import failure, invalid, must_be_positive, seconds
+from audio_processors.processor_support import INVALID_AUDIO, count_retry, failure, invalid, must_be_positive, seconds
 from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_transfer
 
 
@@ -23,6 +23,9 @@ def is_host_port(value: str | None) -> bool:
         return False
 
 
+STAGE = "classify"  # this processor's label in the stage and retry metrics
+
+
 @use_case(
     description="Label each audio file as speech, music, noise, tone or silence with a model served by "
     "TensorFlow Serving, without losing files while the model server is down.",
@@ -33,7 +36,8 @@ def is_host_port(value: str | None) -> bool:
             windows overlap.
         Connect the 'retry' relationship back to ClassifyAudio: NiFi penalizes the files there, and they are
             classified once the server answers again.
-        Connect 'success' to the next step and 'failure' to the quarantine path; auto-terminate 'original'.
+        Connect 'success' to the next step, and 'invalid' and 'failure' to the quarantine path, with 'failure' set
+            to retry; auto-terminate 'original'.
         """,
 )
 class ClassifyAudio(FlowFileTransform):
@@ -53,9 +57,9 @@ class ClassifyAudio(FlowFileTransform):
             "the model: it is labelled with that value (tone or noise), audio.class.basis=received spectrum, and "
             "no confidence, scores or model. Routes to success; while the model server is unreachable or "
             "overloaded, to retry with the reason in audio.retry.reason (loop it back: nothing fails or is lost); "
-            "a request the server rejects or an unusable answer to failure with audio.error (serving_request_rejected, "
-            "serving_bad_response) and audio.error.detail; an unexpected error to failure with "
-            "audio.error=internal_error, logged as an error bulletin."
+            "a request the server rejects or an unusable answer to invalid with audio.error (serving_request_rejected, "
+            "serving_bad_response) and audio.error.detail; an unexpected error to failure, which NiFi retries, with "
+            "audio.error=internal_error and audio.retries, logged as an error bulletin."
         )
         tags = ["audio", "classification", "tensorflow", "tensorflow-serving", "grpc"]
         dependencies = ["soundfile", "soxr", "grpcio", "protobuf"]
@@ -133,7 +137,7 @@ class ClassifyAudio(FlowFileTransform):
         ]
 
     def getRelationships(self):
-        return [self.SUCCESS, self.RETRY]
+        return [self.SUCCESS, self.RETRY, INVALID_AUDIO]
 
     def customValidate(self, context):
         problems = []
@@ -173,8 +177,9 @@ class ClassifyAudio(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
+        count_retry(self, flowfile, STAGE)
         try:
-            with metrics.time_stage("classify"):
+            with metrics.time_stage(STAGE):
                 result = flow_steps.classify(
                     flowfile.getContentsAsBytes(),
                     FlowFileAttributes(flowfile),

@@ -7,8 +7,10 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
-from audio_processors.processor_support import failure, invalid, must_be_positive, seconds
+from audio_processors.processor_support import INVALID_AUDIO, count_retry, failure, invalid, must_be_positive, seconds
 from audio_processors.py4j_bridge import use_fast_content_transfer
+
+STAGE = "decode"  # this processor's label in the stage and retry metrics
 
 
 @use_case(
@@ -20,7 +22,7 @@ from audio_processors.py4j_bridge import use_fast_content_transfer
             Loudness" (LUFS), "Custom Maximum True Peak" (dBTP) and "Custom Loudness Tolerance" (LU).
         Route on audio.loudness.compliant (true or false), for example with RouteOnAttribute; audio.loudness.gain.db
             is the gain, in dB, that brings a file to the target.
-        Connect the 'failure' relationship to the quarantine path.
+        Connect 'invalid' and 'failure' to the quarantine path, with 'failure' set to retry.
         """,
 )
 @use_case(
@@ -34,7 +36,8 @@ from audio_processors.py4j_bridge import use_fast_content_transfer
             custom with "Custom Target Loudness", "Custom Maximum True Peak" and "Custom Loudness Tolerance".
         Connect the 'success' relationship to the next analysis step (ClassifyAudio, or RegisterCatalogTrack for
             catalog tracks).
-        Connect the 'failure' relationship to the quarantine path; audio.error names the reason.
+        Connect 'invalid' and 'failure' to the quarantine path; audio.error names the reason. Set 'failure' to
+            retry (its settings in the Relationships tab), so that a failure that is not the file's waits out.
         Auto-terminate the 'original' relationship.
         """,
 )
@@ -42,8 +45,9 @@ from audio_processors.py4j_bridge import use_fast_content_transfer
     description="Analyse audio files that arrive over HTTP or in a watched folder: decode, classify, fingerprint, "
     "score speech quality and record one result per file.",
     keywords=["audio", "analysis", "pipeline", "classification", "fingerprint", "pesq"],
-    notes="Every failure relationship leads to one quarantine path (UpdateAttribute, RecordResult with Status "
-    "quarantined, PutFile), so that every file ends as exactly one result or one quarantined file.",
+    notes="Every invalid and failure relationship leads to one quarantine path (UpdateAttribute, RecordResult with "
+    "Status quarantined, PutFile), so that every file ends as exactly one result or one quarantined file; failure "
+    "is set to retry with backoff, so that only the audio's own faults are quarantined at once.",
     configurations=[
         ProcessorConfiguration(
             processor_type="ListenHTTP",
@@ -67,29 +71,31 @@ from audio_processors.py4j_bridge import use_fast_content_transfer
             processor_type="DecodeAudio",
             configuration="""
                 Keep "Target Sample Rate" at 16000.
-                Connect 'success' to ClassifyAudio and 'failure' to the quarantine path.
+                Connect 'success' to ClassifyAudio, and 'invalid' and 'failure' (retried) to the quarantine path.
                 """,
         ),
         ProcessorConfiguration(
             processor_type="ClassifyAudio",
             configuration="""
                 Set "Model Server" to TensorFlow Serving's gRPC host:port.
-                Connect 'success' to FingerprintAudio, 'retry' back to ClassifyAudio (NiFi penalizes the files) and
-                    'failure' to the quarantine path.
+                Connect 'success' to FingerprintAudio, 'retry' back to ClassifyAudio (NiFi penalizes the files), and
+                    'invalid' and 'failure' (retried) to the quarantine path.
                 """,
         ),
         ProcessorConfiguration(
             processor_type="FingerprintAudio",
             configuration="""
                 Set "Database URL" (without the password) and "Database Password" to the fingerprint index database.
-                Connect 'success' to ScoreSpeechQuality and 'failure' to the quarantine path.
+                Connect 'success' to ScoreSpeechQuality, and 'invalid' and 'failure' (retried) to the quarantine
+                    path.
                 """,
         ),
         ProcessorConfiguration(
             processor_type="ScoreSpeechQuality",
             configuration="""
                 Set "References Directory" to the folder of reference recordings.
-                Connect 'success' and 'no reference' to RecordResult and 'failure' to the quarantine path.
+                Connect 'success' and 'no reference' to RecordResult, and 'invalid' and 'failure' (retried) to the
+                    quarantine path.
                 """,
         ),
         ProcessorConfiguration(
@@ -135,9 +141,10 @@ class DecodeAudio(FlowFileTransform):
             "gain to the profile's target; empty when the loudness could not be measured). "
             "Routes it to success. Empty input, non-audio, corrupt "
             "or truncated files, absurd headers, NaN or infinite samples and input longer than Maximum Duration go "
-            "to failure with audio.error (empty_input, not_audio, corrupt_audio, invalid_header, non_finite_samples, "
-            "too_long) and audio.error.detail; an unexpected error goes there with audio.error=internal_error and "
-            "is logged as an error bulletin."
+            "to invalid with audio.error (empty_input, not_audio, corrupt_audio, invalid_header, non_finite_samples, "
+            "too_long, decode_timeout) and audio.error.detail. A failure that is not the file's goes to failure, "
+            "which NiFi retries: a missing ffmpeg with audio.error=decoder_unavailable, an unexpected error with "
+            "audio.error=internal_error, logged as an error bulletin; audio.retries counts the retries made."
         )
         tags = ["audio", "decode", "resample", "wav", "flac", "mp3", "ffmpeg"]
         dependencies = ["soundfile", "soxr", "pyebur128"]
@@ -152,7 +159,7 @@ class DecodeAudio(FlowFileTransform):
     )
     MAX_DURATION = PropertyDescriptor(
         name="Maximum Duration",
-        description="The longest input accepted, as a time period such as 1 hour. Longer input goes to failure "
+        description="The longest input accepted, as a time period such as 1 hour. Longer input goes to invalid "
         "with audio.error=too_long.",
         required=True,
         default_value="1 hour",
@@ -211,7 +218,7 @@ class DecodeAudio(FlowFileTransform):
         ]
 
     def getRelationships(self):
-        return [self.SUCCESS]
+        return [self.SUCCESS, INVALID_AUDIO]
 
     def customValidate(self, context):
         problems = must_be_positive(context, self.MAX_DURATION)
@@ -258,8 +265,9 @@ class DecodeAudio(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
+        count_retry(self, flowfile, STAGE)
         try:
-            with metrics.time_stage("decode"):
+            with metrics.time_stage(STAGE):
                 result = flow_steps.decode(
                     flowfile.getContentsAsBytes(),
                     target_rate=self.target_rate,

@@ -7,8 +7,17 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
-from audio_processors.processor_support import database_url, failure, must_be_positive, seconds
+from audio_processors.processor_support import (
+    INVALID_AUDIO,
+    count_retry,
+    database_url,
+    failure,
+    must_be_positive,
+    seconds,
+)
 from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_transfer
+
+STAGE = "fingerprint"  # this processor's label in the stage and retry metrics
 
 
 @use_case(
@@ -20,7 +29,8 @@ from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_tr
             password (a sensitive parameter).
         Use the database RegisterCatalogTrack registers the catalog in.
         Keep "Maximum Match Duration" at "2 mins" unless excerpts start later in the files.
-        Connect 'success' to the next step and 'failure' to the quarantine path; auto-terminate 'original'.
+        Connect 'success' to the next step, and 'invalid' and 'failure' to the quarantine path, with 'failure' set
+            to retry; auto-terminate 'original'.
         """,
 )
 class FingerprintAudio(FlowFileTransform):
@@ -35,9 +45,10 @@ class FingerprintAudio(FlowFileTransform):
             "audio.duplicate.of (the audio.output.name of an earlier file with the same audio, re-encoded or not; "
             "empty if none), and the landmark match of the file's start against the catalog: "
             "audio.fingerprint.match (the catalog track id, empty if none), audio.fingerprint.score and "
-            "audio.fingerprint.offset.seconds. The content is left as it is. Routes to success; a database error "
-            "goes to failure with audio.error=database_error, an unexpected error with audio.error=internal_error, "
-            "logged as an error bulletin."
+            "audio.fingerprint.offset.seconds. The content is left as it is. Routes to success; samples that cannot "
+            "be fingerprinted to invalid with audio.error (chromaprint_error, landmark_error); a database error to "
+            "failure, which NiFi retries, with audio.error=database_error (a warning bulletin), an unexpected error "
+            "with audio.error=internal_error (an error bulletin); audio.retries counts the retries made."
         )
         tags = ["audio", "fingerprint", "chromaprint", "duplicate", "identification"]
         dependencies = ["soundfile", "soxr", "psycopg[binary]"]
@@ -75,7 +86,7 @@ class FingerprintAudio(FlowFileTransform):
         return [self.DATABASE_URL, self.DATABASE_PASSWORD, self.MAX_MATCH]
 
     def getRelationships(self):
-        return [self.SUCCESS]
+        return [self.SUCCESS, INVALID_AUDIO]
 
     def customValidate(self, context):
         return must_be_positive(context, self.MAX_MATCH)
@@ -93,8 +104,9 @@ class FingerprintAudio(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
+        count_retry(self, flowfile, STAGE)
         try:
-            with metrics.time_stage("fingerprint"):
+            with metrics.time_stage(STAGE):
                 result = flow_steps.fingerprint(
                     flowfile.getContentsAsBytes(),
                     FlowFileAttributes(flowfile),

@@ -1,5 +1,5 @@
-"""What the processors of this package do alike: read durations and the database, fail, report
-configuration errors.
+"""What the processors of this package do alike: read durations and the database, fail (at once
+for the audio's own faults, through NiFi's retries for everything else), report configuration errors.
 
 NiFi reads each processor's documentation (descriptions, property descriptors, use cases) from
 the processor's own source by AST, so property descriptors stay literal in each processor class;
@@ -9,17 +9,25 @@ processors, before them (see pipeline_path.py); it defines no processor.
 
 from __future__ import annotations
 
+import threading
 import traceback
 from typing import Any
 
 from audio_pipeline import attributes as attr
-from audio_pipeline import database_credentials
-from audio_pipeline.errors import AudioPipelineError
+from audio_pipeline import database_credentials, flow_steps, metrics
+from audio_pipeline.errors import AudioPipelineError, is_about_the_audio
 from audio_pipeline.outcome import failure_attributes
+from audio_pipeline.retries import RetryLedger, retries_so_far, retry_attribute
 from nifiapi.flowfiletransform import FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, TimeUnit, ValidationResult
+from nifiapi.relationship import Relationship
 
-FAILURE = "failure"  # the relationship NiFi gives every FlowFileTransform
+FAILURE = "failure"  # the relationship NiFi gives every FlowFileTransform; the flow retries it
+INVALID_AUDIO = Relationship(
+    flow_steps.INVALID,
+    "The audio itself is at fault (audio.error says why: not audio, corrupt, too long...): retrying cannot "
+    "help, quarantine it. Every other failure leaves through failure, which the flow has NiFi retry.",
+)
 
 
 def seconds(context: Any, descriptor: PropertyDescriptor) -> float:
@@ -47,20 +55,59 @@ def must_be_positive(context: Any, descriptor: PropertyDescriptor) -> list[Valid
     return [invalid(descriptor, context.getProperty(descriptor).getValue(), "must be longer than 0 ms")]
 
 
-def failure(processor: Any, flowfile: Any, error: BaseException) -> FlowFileTransformResult:
-    """The failure route, with the reason in `audio.error` and `audio.error.detail`.
+def count_retry(processor: Any, flowfile: Any, stage: str) -> None:
+    """At the start of every attempt: if NiFi is retrying this file here, count the retry by stage and
+    the reason of the failed attempt before it (one attribute read when it is not a retry)."""
+    if _retries(processor, flowfile):
+        metrics.count_retry(stage, _ledger(processor).retried(flowfile.getAttribute("uuid")))
 
-    An error that is not an `AudioPipelineError` is a bug, not bad input: it is also logged at
-    ERROR with its traceback through the processor's NiFi logger, so that it shows as a bulletin
-    on the processor and in nifi-app.log, not only in the quarantine JSON.
+
+def failure(processor: Any, flowfile: Any, error: BaseException) -> FlowFileTransformResult:
+    """Route a failed file, with the reason in `audio.error` and `audio.error.detail`.
+
+    A fault of the audio (`errors.is_about_the_audio`) goes to `invalid`, to be quarantined at once.
+    Anything else (a bug, the database, a missing tool) goes to `failure`, which NiFi retries with
+    backoff; the reason is kept for the retry metric, and the attempt number is in `audio.retries`
+    and the detail should this attempt be the last. It is also logged through the processor's NiFi
+    logger (an error with its traceback for an unexpected exception, else a warning), so that it
+    shows as a bulletin on the processor and in nifi-app.log, not only in the quarantine JSON.
     """
     attributes = failure_attributes(error)
-    if not isinstance(error, AudioPipelineError):
-        name = flowfile.getAttribute(attr.FILENAME)
-        uuid = flowfile.getAttribute("uuid")
+    if is_about_the_audio(error):
+        return FlowFileTransformResult(flow_steps.INVALID, attributes=attributes)
+    retries = _retries(processor, flowfile)
+    uuid = flowfile.getAttribute("uuid")
+    _ledger(processor).failed(uuid, attributes[attr.ERROR])
+    attributes[attr.RETRIES] = str(retries)
+    detail = attributes[attr.ERROR_DETAIL]
+    attributes[attr.ERROR_DETAIL] = f"{detail} (not a fault of the audio; after {retries} retries)"
+    name = flowfile.getAttribute(attr.FILENAME)
+    message = (
+        f"{type(processor).__name__} failed on {name!r} (uuid {uuid}) with {attr.ERROR}={attributes[attr.ERROR]} "
+        f"after {retries} retries; NiFi retries it while its retries last, then it is quarantined."
+    )
+    if isinstance(error, AudioPipelineError):
+        processor.logger.warn(f"{message} {error.detail}")
+    else:
         trace = "".join(traceback.format_exception(error)).rstrip()
-        processor.logger.error(
-            f"{type(processor).__name__} failed on {name!r} (uuid {uuid}); it goes to failure with "
-            f"{attr.ERROR}={attributes[attr.ERROR]}.\n{trace}"
-        )
+        processor.logger.error(f"{message}\n{trace}")
     return FlowFileTransformResult(FAILURE, attributes=attributes)
+
+
+def _retries(processor: Any, flowfile: Any) -> int:
+    """How many times NiFi has retried `flowfile` at `processor` so far."""
+    identifier = getattr(processor, "identifier", None)
+    if not identifier:  # set by NiFi when it initializes the processor
+        return 0
+    return retries_so_far(flowfile.getAttribute(retry_attribute(identifier)))
+
+
+def _ledger(processor: Any) -> RetryLedger:
+    with _LEDGER_LOCK:  # concurrent tasks of one processor share its process
+        ledger = getattr(processor, "_retry_ledger", None)
+        if ledger is None:
+            ledger = processor._retry_ledger = RetryLedger()
+        return ledger
+
+
+_LEDGER_LOCK = threading.Lock()

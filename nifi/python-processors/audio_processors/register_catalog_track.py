@@ -7,8 +7,10 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
-from audio_processors.processor_support import database_url, failure
+from audio_processors.processor_support import INVALID_AUDIO, count_retry, database_url, failure
 from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_transfer
+
+STAGE = "catalog"  # this processor's label in the stage and retry metrics
 
 
 @use_case(
@@ -17,8 +19,8 @@ from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_tr
     configuration="""
         Set "Database URL" and "Database Password" to the same fingerprint index database as FingerprintAudio's.
         Feed it the output of a DecodeAudio; the track id is the file name without its extension.
-        Connect 'success' to what records the registration and 'failure' to the quarantine path; auto-terminate
-            'original'.
+        Connect 'success' to what records the registration, and 'invalid' and 'failure' to the quarantine path, with
+            'failure' set to retry; auto-terminate 'original'.
         """,
 )
 @multi_processor_use_case(
@@ -47,7 +49,8 @@ from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_tr
             processor_type="DecodeAudio",
             configuration="""
                 Keep "Target Sample Rate" at 16000.
-                Connect 'success' to RegisterCatalogTrack and 'failure' to the quarantine path.
+                Connect 'success' to RegisterCatalogTrack, and 'invalid' and 'failure' (retried) to the quarantine
+                    path.
                 """,
         ),
         ProcessorConfiguration(
@@ -55,7 +58,7 @@ from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_tr
             configuration="""
                 Set "Database URL" and "Database Password" to the fingerprint index database that FingerprintAudio
                     reads.
-                Connect 'failure' to the quarantine path.
+                Connect 'invalid' and 'failure' (retried) to the quarantine path.
                 """,
         ),
     ],
@@ -71,8 +74,9 @@ class RegisterCatalogTrack(FlowFileTransform):
             "Registers the track's spectral-peak landmarks in the fingerprint index under the file name without "
             "its extension, replacing an earlier version of the same track, sets audio.catalog.track.id and "
             "audio.catalog.hashes (the number of landmark hashes) and routes to success; the content is left as "
-            "it is. A database error goes to failure with audio.error=database_error, an unexpected error with "
-            "audio.error=internal_error, logged as an error bulletin."
+            "it is. Samples that cannot be fingerprinted go to invalid with audio.error=landmark_error; a database "
+            "error to failure, which NiFi retries, with audio.error=database_error (a warning bulletin), an "
+            "unexpected error with audio.error=internal_error (an error bulletin); audio.retries counts the retries."
         )
         tags = ["audio", "fingerprint", "catalog"]
         dependencies = ["soundfile", "soxr", "psycopg[binary]"]
@@ -102,7 +106,7 @@ class RegisterCatalogTrack(FlowFileTransform):
         return [self.DATABASE_URL, self.DATABASE_PASSWORD]
 
     def getRelationships(self):
-        return [self.SUCCESS]
+        return [self.SUCCESS, INVALID_AUDIO]
 
     def onScheduled(self, context):
         self.index = FingerprintIndex.open(database_url(context, self.DATABASE_URL, self.DATABASE_PASSWORD))
@@ -113,6 +117,7 @@ class RegisterCatalogTrack(FlowFileTransform):
             self.index = None
 
     def transform(self, context, flowfile):
+        count_retry(self, flowfile, STAGE)
         try:
             result = flow_steps.register_catalog_track(
                 flowfile.getContentsAsBytes(), FlowFileAttributes(flowfile), index=self.index

@@ -8,8 +8,10 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
-from audio_processors.processor_support import failure, invalid
+from audio_processors.processor_support import INVALID_AUDIO, count_retry, failure, invalid
 from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_transfer
+
+STAGE = "pesq"  # this processor's label in the stage and retry metrics
 
 
 @use_case(
@@ -22,8 +24,8 @@ from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_tr
         Keep "PESQ Mode" at "auto" and "Quality Thresholds" at the ITU-T G.107 boundaries unless your users judge
             quality differently.
         Set "PESQ Worker Processes" and the processor's Concurrent Tasks to the same number, at most the cores to spare.
-        Connect 'success' and 'no reference' to the next step and 'failure' to the quarantine path; auto-terminate
-            'original'.
+        Connect 'success' and 'no reference' to the next step, and 'invalid' and 'failure' to the quarantine path,
+            with 'failure' set to retry; auto-terminate 'original'.
         """,
 )
 class ScoreSpeechQuality(FlowFileTransform):
@@ -39,9 +41,10 @@ class ScoreSpeechQuality(FlowFileTransform):
             "References Directory, sets audio.pesq.mos, audio.pesq.mode, audio.reference.filename and "
             "audio.quality.label (Excellent, Good, Fair, Poor or Bad, by Quality Thresholds) and routes to success; "
             "the content is left as it is. A file without a reference leaves unscored through no reference, its "
-            "content never read. A path-like audio.reference goes to failure with audio.error=invalid_reference, "
-            "audio PESQ cannot score (no utterances, too short) with audio.error=pesq_error, an unexpected error "
-            "with audio.error=internal_error, logged as an error bulletin."
+            "content never read. A path-like audio.reference goes to invalid with audio.error=invalid_reference, "
+            "audio PESQ cannot score (no utterances, too short) with audio.error=pesq_error; an unexpected error "
+            "goes to failure, which NiFi retries, with audio.error=internal_error and audio.retries, logged as an "
+            "error bulletin."
         )
         tags = ["audio", "speech", "quality", "pesq", "mos"]
         dependencies = ["soundfile", "soxr", "pyebur128", "pesq"]  # the decoder, for the references
@@ -91,7 +94,7 @@ class ScoreSpeechQuality(FlowFileTransform):
         return [self.REFERENCES_DIR, self.MODE, self.THRESHOLDS, self.WORKERS]
 
     def getRelationships(self):
-        return [self.SUCCESS, self.NO_REFERENCE]
+        return [self.SUCCESS, self.NO_REFERENCE, INVALID_AUDIO]
 
     def customValidate(self, context):
         text = context.getProperty(self.THRESHOLDS).getValue()
@@ -118,12 +121,13 @@ class ScoreSpeechQuality(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
+        count_retry(self, flowfile, STAGE)
         attributes = FlowFileAttributes(flowfile)
         try:
             reference = flow_steps.find_reference(attributes, self.references_dir)
             if reference is None:  # decided from attributes alone: the content is never read
                 return FlowFileTransformResult(flow_steps.NO_REFERENCE)
-            with metrics.time_stage("pesq"):
+            with metrics.time_stage(STAGE):
                 result = flow_steps.score_speech_quality(
                     flowfile.getContentsAsBytes(),
                     attributes,

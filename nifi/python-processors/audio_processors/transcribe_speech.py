@@ -10,10 +10,13 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
-from audio_processors.processor_support import failure, invalid, must_be_positive, seconds
+from audio_processors.processor_support import INVALID_AUDIO, count_retry, failure, invalid, must_be_positive, seconds
 from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_transfer
 
 AUTO_LANGUAGE = "auto"
+
+
+STAGE = "transcription"  # this processor's label in the stage and retry metrics
 
 
 @use_case(
@@ -26,8 +29,8 @@ AUTO_LANGUAGE = "auto"
         Keep "Transcribe" at "speech files" so that only files ClassifyAudio labelled speech are transcribed; the
             others leave through 'not transcribed' without their content being read. "no files" turns the stage off.
         Set "Worker Processes" and the processor's Concurrent Tasks to the same number, at most the cores to spare.
-        Connect 'success' and 'not transcribed' to the next step and 'failure' to the quarantine path; auto-terminate
-            'original'.
+        Connect 'success' and 'not transcribed' to the next step, and 'invalid' and 'failure' to the quarantine
+            path, with 'failure' set to retry; auto-terminate 'original'.
         """,
 )
 class TranscribeSpeech(FlowFileTransform):
@@ -46,9 +49,9 @@ class TranscribeSpeech(FlowFileTransform):
             "start and end in seconds, text, no_speech_prob), audio.transcript.words, "
             "audio.transcript.speech.seconds, audio.transcript.model and audio.transcript.model.version, and routes "
             "to success; the content is left as it is. Files that are not speech (or all files, when Transcribe is "
-            "no files) leave through not transcribed, unread. A file longer than Maximum Duration goes to failure "
-            "with audio.error=too_long_to_transcribe, an unexpected error with audio.error=internal_error, "
-            "logged as an error bulletin. A missing or corrupted "
+            "no files) leave through not transcribed, unread. A file longer than Maximum Duration goes to invalid "
+            "with audio.error=too_long_to_transcribe; an unexpected error to failure, which NiFi retries, with "
+            "audio.error=internal_error and audio.retries, logged as an error bulletin. A missing or corrupted "
             "model stops the processor from starting, with the reason."
         )
         tags = ["audio", "speech", "transcription", "speech-to-text", "whisper", "ctranslate2"]
@@ -105,7 +108,7 @@ class TranscribeSpeech(FlowFileTransform):
     )
     MAX_DURATION = PropertyDescriptor(
         name="Maximum Duration",
-        description="The longest file transcribed; a longer one goes to failure with "
+        description="The longest file transcribed; a longer one goes to invalid with "
         "audio.error=too_long_to_transcribe instead of occupying a worker for hours.",
         required=True,
         default_value="3 hours",
@@ -144,7 +147,7 @@ class TranscribeSpeech(FlowFileTransform):
         ]
 
     def getRelationships(self):
-        return [self.SUCCESS, self.NOT_TRANSCRIBED]
+        return [self.SUCCESS, self.NOT_TRANSCRIBED, INVALID_AUDIO]
 
     def _model_dir(self, context) -> Path:
         return Path(context.getProperty(self.MODELS_DIR).getValue()) / context.getProperty(self.MODEL).getValue()
@@ -185,12 +188,13 @@ class TranscribeSpeech(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
+        count_retry(self, flowfile, STAGE)
         attributes = FlowFileAttributes(flowfile)
         try:
             wanted = flow_steps.wants_transcript(attributes, scope=self.scope, max_seconds=self.max_seconds)
             if not wanted:  # decided from attributes alone: the content is never read
                 return FlowFileTransformResult(flow_steps.NOT_TRANSCRIBED)
-            with metrics.time_stage("transcription"):
+            with metrics.time_stage(STAGE):
                 result = flow_steps.transcribe(
                     flowfile.getContentsAsBytes(),
                     attributes,

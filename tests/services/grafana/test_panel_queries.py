@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from audio_pipeline import attributes as attr
 from audio_pipeline import metrics
+from support.monitoring_stack import temporary_stack
 from support.promql_names import cluster_series, selector_names
 
 from pipelinectl import dashboard_queries, promql
@@ -56,6 +57,7 @@ def synthetic_batch(sink: metrics.MetricsSink, round_: int) -> None:
         )
         for stage, seconds in (("decode", 0.01), ("classify", 0.05), ("fingerprint", 0.02), ("pesq", 0.2)):
             sink.observe_stage(stage, seconds * (1 + i + round_))
+    sink.count_retry("fingerprint", "database_error")
     sink.record_result({attr.SOURCE: "http", attr.ERROR: "not_audio", attr.INGESTED_AT: str(now_ms)}, "quarantined")
     sink.record_result({attr.SOURCE: "folder", attr.ERROR: "corrupt_audio"}, "quarantined")
 
@@ -117,3 +119,25 @@ def test_every_other_panel_query_is_accepted_by_prometheus(stack: Settings) -> N
             promql.query(stack, expr)  # raises on a query Prometheus refuses; no data is fine here
         except RuntimeError as error:
             raise AssertionError(f"{title}: {error}") from error
+
+
+def test_error_and_retry_panels_show_zero_in_a_healthy_run(tmp_path: Path) -> None:
+    """Only good files so far (a Prometheus of its own: the module's has failures): the failure and
+    retry counters have no series, and their panels say 0 rather than "No data"."""
+    with temporary_stack(tmp_path / "monitoring") as healthy:
+        sink = metrics.MetricsSink(
+            "HealthyRun",
+            pushgateway_url=prom.pushgateway_url(healthy),
+            state_dir=tmp_path / "state",
+            instance="healthy-run",
+            start_thread=False,
+        )
+        sink.record_result({attr.SOURCE: "folder", attr.DURATION_SECONDS: "1.0"}, "ok")
+        assert sink.flush()
+        promql.wait_for_query(healthy, 'audio_pipeline_files_total{instance="healthy-run"}', bool, timeout=30)
+        wanted = ("Quarantined files by reason", "Retries by stage and reason")
+        queries = [(t, e) for t, e in dashboard_queries.panel_queries(rate_interval="1m") if t.endswith(wanted)]
+        assert len(queries) == len(wanted)
+        for title, expr in queries:
+            values = [float(sample["value"][1]) for sample in promql.query(healthy, expr)]
+            assert values == [0.0], (title, values)

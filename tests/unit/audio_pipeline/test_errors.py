@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from audio_pipeline import errors
-from audio_pipeline.errors import ERROR_TYPES, INTERNAL_ERROR, REASON_CODES, AudioPipelineError
+from audio_pipeline.errors import ERROR_TYPES, INTERNAL_ERROR, PROCESSOR_UNAVAILABLE, REASON_CODES, AudioPipelineError
 
 PROCESSORS_DIR = Path(__file__).resolve().parents[3] / "nifi" / "python-processors"
 
@@ -42,8 +42,8 @@ def test_every_code_under_the_processors_is_registered() -> None:
 def test_codes_are_unique_one_class_each() -> None:
     codes = [t.code for t in ERROR_TYPES]
     assert len(codes) == len(set(codes))
-    assert INTERNAL_ERROR not in codes  # a constant: nothing raises it
-    assert set(REASON_CODES) == {*codes, INTERNAL_ERROR}
+    assert INTERNAL_ERROR not in codes and PROCESSOR_UNAVAILABLE not in codes  # constants: nothing raises them
+    assert set(REASON_CODES) == {*codes, INTERNAL_ERROR, PROCESSOR_UNAVAILABLE}
 
 
 def test_every_error_class_in_errors_is_in_the_registry() -> None:
@@ -92,3 +92,18 @@ def test_unexpected_exceptions_get_internal_error() -> None:
 
     assert failure_attributes(KeyError("x"))[attr.ERROR] == INTERNAL_ERROR == "internal_error"
     assert failure_attributes(errors.TooLongError("long")) == {attr.ERROR: "too_long", attr.ERROR_DETAIL: "long"}
+
+
+def test_only_faults_of_the_environment_are_retried() -> None:
+    """The audio's own faults are quarantined at once; a missing tool, the database, the model server
+    and anything unexpected are not about the file, so NiFi retries them."""
+    assert errors.RETRIED_CODES == {
+        "decoder_unavailable",
+        "serving_unavailable",
+        "database_error",
+        INTERNAL_ERROR,
+        PROCESSOR_UNAVAILABLE,
+    }
+    assert errors.is_about_the_audio(errors.CorruptAudioError("cut"))
+    assert not errors.is_about_the_audio(errors.DatabaseError("down"))
+    assert not errors.is_about_the_audio(KeyError("bug"))

@@ -36,6 +36,10 @@ GROUPS = {
 }
 
 
+ANALYSIS_STEPS = (*sorted(GROUPS["Analyse"]), "Decode catalog track", "RegisterCatalogTrack")
+PYTHON_PROCESS_RESTART_BACKOFF_S = 60  # NiFi restarts a dead Python process within this (NIFI-12659)
+
+
 @pytest.fixture(scope="module")
 def top() -> dict[str, Any]:
     return flow.read_flow()["flowContents"]
@@ -118,8 +122,7 @@ def test_every_queue_says_what_waits_in_it(top: dict[str, Any]) -> None:
         ("Record result", "success", "Result to JSON"),
     ]
     + [
-        (stage, "failure", "Mark quarantined")
-        for stage in (*sorted(GROUPS["Analyse"]), "Decode catalog track", "RegisterCatalogTrack")
+        (stage, relationship, "Mark quarantined") for stage in ANALYSIS_STEPS for relationship in ("failure", "invalid")
     ],
 )
 def test_paths_through_the_ports(top: dict[str, Any], source: str, relationship: str, destination: str) -> None:
@@ -153,3 +156,29 @@ def test_connection_ends_repeat_their_components_as_nifi_exports_them(top: dict[
         for connection in group["connections"]:
             for end in (connection["source"], connection["destination"]):
                 assert (end["name"], end["comments"]) == shown[end["id"]], connection["name"]
+
+
+def _seconds(period: str) -> float:
+    number, unit = period.split()
+    return float(number) * {"sec": 1, "secs": 1, "min": 60, "mins": 60}[unit]
+
+
+@pytest.mark.parametrize("name", ANALYSIS_STEPS)
+def test_failures_not_about_the_audio_are_retried_long_enough_to_outlast_a_python_restart(
+    top: dict[str, Any], name: str
+) -> None:
+    """'failure' (not the audio's fault) is retried with backoff; 'invalid' (the audio's) is not."""
+    (processor,) = [p for g in _groups(top) for p in g["processors"] if p["name"] == name]
+    assert "failure" in processor["retriedRelationships"] and "invalid" not in processor["retriedRelationships"]
+    assert processor["backoffMechanism"] == "PENALIZE_FLOWFILE"  # one file waits, the others flow
+    base, cap = _seconds(processor["penaltyDuration"]), _seconds(processor["maxBackoffPeriod"])
+    waits = [min(cap, base * 2**n) for n in range(processor["retryCount"])]  # NiFi's exponential backoff
+    assert sum(waits) >= 2 * PYTHON_PROCESS_RESTART_BACKOFF_S, waits
+
+
+def test_a_file_without_a_reason_is_quarantined_as_processor_unavailable(top: dict[str, Any]) -> None:
+    """Only NiFi's Java side sends a file to failure without audio.error: the Python process did not answer."""
+    from audio_pipeline.errors import PROCESSOR_UNAVAILABLE
+
+    (mark,) = [p for g in _groups(top) for p in g["processors"] if p["name"] == "Mark quarantined"]
+    assert mark["properties"]["audio.error"] == f"${{audio.error:replaceEmpty('{PROCESSOR_UNAVAILABLE}')}}"

@@ -27,6 +27,7 @@ __all__ = [
     "MetricsSink",
     "close",
     "configure",
+    "count_retry",
     "flush",
     "metric_names",
     "observe_stage",
@@ -82,6 +83,11 @@ def record_result(attributes: Mapping[str, str], status: str) -> None:
 def observe_stage(stage: str, seconds: float) -> None:
     """Record the time one file spent in `stage`."""
     sink().observe_stage(stage, seconds)
+
+
+def count_retry(stage: str, reason: str) -> None:
+    """Count one retry NiFi made of a file at `stage`, after a failure with the reason code `reason`."""
+    sink().count_retry(stage, reason)
 
 
 def time_stage(stage: str) -> contextlib.AbstractContextManager[None]:

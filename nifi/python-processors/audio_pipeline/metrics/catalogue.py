@@ -65,6 +65,14 @@ TRANSCRIPTS = CounterDef(
     "Files with status ok that were transcribed, by the transcript's language (ISO 639-1).",
     ("language",),
 )
+# Issue #15: a failure that is not the audio's fault is retried by NiFi; each retry is counted when it
+# arrives, by the stage and the reason code of the failed attempt before it.
+RETRIES = CounterDef(
+    PREFIX + "retries",
+    "Retries NiFi made of a file after a failure that was not the audio's fault, by stage and the reason "
+    "of the failed attempt (processor_unavailable: the stage's Python process did not answer).",
+    ("stage", "reason"),
+)
 WORKER_STARTS = CounterDef(
     PREFIX + "worker_starts",
     "Metric worker slot claims: first use, or taken over after a clean end or one that lost counts (unclean).",
@@ -143,6 +151,7 @@ COUNTERS: tuple[CounterDef, ...] = (
     LOUDNESS_FILES,
     TRANSCRIBED_SECONDS,
     TRANSCRIPTS,
+    RETRIES,
     WORKER_STARTS,
 )
 HISTOGRAMS: tuple[HistogramDef, ...] = (

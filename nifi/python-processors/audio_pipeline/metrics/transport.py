@@ -20,9 +20,9 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, delete_from_gateway, generate_latest, push_to_gateway
 
 from audio_pipeline.metrics.aggregates import Aggregates, FamiliesCollector
-from audio_pipeline.metrics.catalogue import STAGE, STAGE_PATTERN, STATUSES, WORKER_STARTS
+from audio_pipeline.metrics.catalogue import RETRIES, STAGE, STAGE_PATTERN, STATUSES, WORKER_STARTS
 from audio_pipeline.metrics.environment import DEFAULT_PUSH_INTERVAL_SECONDS
-from audio_pipeline.metrics.parsing import record_file
+from audio_pipeline.metrics.parsing import label_value, record_file
 from audio_pipeline.metrics.slots import Slot
 
 logger = logging.getLogger(__name__)
@@ -114,6 +114,13 @@ class MetricsSink:
         if math.isfinite(seconds) and seconds >= 0:
             self.aggregates.observe(STAGE, (stage,), seconds)
             self._note_change()
+
+    def count_retry(self, stage: str, reason: str) -> None:
+        """Count one retry of a file at `stage`, after a failed attempt with the reason code `reason`."""
+        if not STAGE_PATTERN.match(stage):
+            raise ValueError(f"stage must match {STAGE_PATTERN.pattern}, not {stage!r}")
+        self.aggregates.inc(RETRIES, (stage, label_value(reason)))
+        self._note_change()
 
     def _note_change(self) -> None:
         """Called after recording: the first change after a save leaves a dirty marker on disk."""

@@ -71,3 +71,15 @@ def test_many_recordings_are_all_counted() -> None:
     got = parse_samples(sink.exposition())
     assert got[("audio_pipeline_stage_duration_seconds_count", (("stage", "decode"),))] == 2000
     assert sum(v for (name, _), v in got.items() if name == "audio_pipeline_files_total") == 2000
+
+
+def test_retries_are_exposed_by_stage_and_reason() -> None:
+    sink = make_sink()
+    sink.count_retry("fingerprint", "database_error")
+    sink.count_retry("fingerprint", "database_error")
+    sink.count_retry("decode", "")
+    got = parse_samples(sink.exposition())
+    assert got[("audio_pipeline_retries_total", (("reason", "database_error"), ("stage", "fingerprint")))] == 2
+    assert got[("audio_pipeline_retries_total", (("reason", "unknown"), ("stage", "decode")))] == 1
+    with pytest.raises(ValueError):
+        sink.count_retry("Fingerprint Audio", "database_error")
