@@ -8,7 +8,7 @@ from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
 from audio_processors.processor_support import INVALID_AUDIO, count_retry, failure, invalid, must_be_positive, seconds
-from audio_processors.py4j_bridge import use_fast_content_transfer
+from audio_processors.py4j_bridge import keep_restarts_working, use_fast_content_transfer
 
 STAGE = "decode"  # this processor's label in the stage and retry metrics
 
@@ -206,6 +206,7 @@ class DecodeAudio(FlowFileTransform):
     def __init__(self, **kwargs):
         super().__init__()
         use_fast_content_transfer()
+        keep_restarts_working(kwargs.get("jvm"))
 
     def getPropertyDescriptors(self):
         return [

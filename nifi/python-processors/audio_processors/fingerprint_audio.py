@@ -15,7 +15,7 @@ from audio_processors.processor_support import (
     must_be_positive,
     seconds,
 )
-from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_transfer
+from audio_processors.py4j_bridge import FlowFileAttributes, keep_restarts_working, use_fast_content_transfer
 
 STAGE = "fingerprint"  # this processor's label in the stage and retry metrics
 
@@ -80,6 +80,7 @@ class FingerprintAudio(FlowFileTransform):
     def __init__(self, **kwargs):
         super().__init__()
         use_fast_content_transfer()
+        keep_restarts_working(kwargs.get("jvm"))
         self.index = None
 
     def getPropertyDescriptors(self):

@@ -32,6 +32,25 @@ def use_fast_content_transfer() -> None:
     protocol.register_output_converter(protocol.BYTES_TYPE, decode_java_bytes)
 
 
+def keep_restarts_working(jvm: Any) -> None:
+    """Have py4j find classes through its own class loader, so that NiFi can bring a processor back
+    after its Python process died.
+
+    NiFi 2.3.0 notices a dead Python process on the JDK's process-reaper thread, which has no context
+    class loader, and re-creates the processors on a thread that inherits none. py4j's default
+    strategy looks classes up through the current thread's context class loader, so the new
+    process's processor adapter fails as "Invalid interface name: ...PythonProcessorAdapter" on every
+    attempt, and every file that reaches the processor fails from then on. py4j's root strategy asks
+    the loader of py4j's own classes, which sees NiFi's lib/ (the Python API) as the context loaders
+    of NiFi's other threads do. The setting is JVM-wide; setting it again changes nothing. `jvm` is
+    what NiFi passes a processor's constructor; None (outside NiFi) does nothing.
+    """
+    if jvm is None:
+        return
+    reflection = jvm.py4j.reflection
+    reflection.ReflectionUtil.setClassLoadingStrategy(reflection.RootClassLoadingStrategy())
+
+
 class FlowFileAttributes(Mapping[str, str]):
     """A FlowFile's attributes fetched one at a time, when a step asks for them.
 

@@ -9,7 +9,7 @@ from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
 from audio_processors.processor_support import INVALID_AUDIO, count_retry, failure, invalid
-from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_transfer
+from audio_processors.py4j_bridge import FlowFileAttributes, keep_restarts_working, use_fast_content_transfer
 
 STAGE = "pesq"  # this processor's label in the stage and retry metrics
 
@@ -88,6 +88,7 @@ class ScoreSpeechQuality(FlowFileTransform):
     def __init__(self, **kwargs):
         super().__init__()
         use_fast_content_transfer()
+        keep_restarts_working(kwargs.get("jvm"))
         self.pool = None
 
     def getPropertyDescriptors(self):

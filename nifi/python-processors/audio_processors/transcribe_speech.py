@@ -11,7 +11,7 @@ from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
 from audio_processors.processor_support import INVALID_AUDIO, count_retry, failure, invalid, must_be_positive, seconds
-from audio_processors.py4j_bridge import FlowFileAttributes, use_fast_content_transfer
+from audio_processors.py4j_bridge import FlowFileAttributes, keep_restarts_working, use_fast_content_transfer
 
 AUTO_LANGUAGE = "auto"
 
@@ -132,6 +132,7 @@ class TranscribeSpeech(FlowFileTransform):
     def __init__(self, **kwargs):
         super().__init__()
         use_fast_content_transfer()
+        keep_restarts_working(kwargs.get("jvm"))
         self.pool = None
 
     def getPropertyDescriptors(self):

@@ -127,3 +127,24 @@ def test_a_quarantined_row_keeps_the_reason(tmp_path) -> None:
         metrics.close()
     assert result.attributes == {attr.STATUS: "quarantined"}
     assert row is not None and row.error == "not_audio: no audio stream found"
+
+
+def test_processors_switch_py4j_to_its_own_class_loader_so_nifi_can_restart_them() -> None:
+    """NiFi re-creates a processor after its Python process died on a thread without a context class
+    loader; py4j must then look classes up through its own loader (a JVM-wide setting)."""
+    from types import SimpleNamespace
+
+    from audio_processors.decode_audio import DecodeAudio
+    from audio_processors.py4j_bridge import keep_restarts_working
+
+    chosen: list[object] = []
+    root = object()
+    reflection = SimpleNamespace(
+        RootClassLoadingStrategy=lambda: root,
+        ReflectionUtil=SimpleNamespace(setClassLoadingStrategy=chosen.append),
+    )
+    jvm = SimpleNamespace(py4j=SimpleNamespace(reflection=reflection))
+    DecodeAudio(jvm=jvm)
+    assert chosen == [root]
+    keep_restarts_working(None)  # outside NiFi: nothing to set
+    assert chosen == [root]
