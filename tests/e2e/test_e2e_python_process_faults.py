@@ -9,12 +9,16 @@ once, as a result: 0 lost, 0 duplicated, 0 quarantined. The tests print the coun
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
 import threading
 import time
 
 import psutil
 import pytest
+import requests
 from audio_pipeline.results_store import ResultsStore
 from support.pipeline_instance import Pipeline
 from support.postgres import shared_cluster
@@ -22,6 +26,7 @@ from support.postgres import shared_cluster
 from bench import memory as bench_memory
 from pipelinectl import promql
 from pipelinectl.nifi import instance as nifi_instance
+from pipelinectl.settings import REPO_ROOT
 
 CLIPS_PER_STAGE = 10
 DATABASE_OUTAGE_S = 20.0
@@ -116,6 +121,39 @@ def test_a_database_outage_quarantines_no_good_file(pipeline: Pipeline, audio) -
     finally:
         database.recover()
     _settle(pipeline, clips, refused, f"PostgreSQL stopped for {DATABASE_OUTAGE_S:.0f} s", stopped_at)
+
+
+def _post_tolerating_a_dead_nifi(pipeline: Pipeline, clips: list[tuple[str, bytes]], accepted: list[str]) -> None:
+    """Post as a client does while the server dies: a refused connection is a file not accepted."""
+    for name, body in clips:
+        try:
+            if pipeline.post(body, name, reference="fault-ref.wav").status_code == 200:
+                accepted.append(name)
+        except requests.RequestException:
+            pass
+        time.sleep(0.25)
+
+
+def test_a_killed_nifi_jvm_loses_nothing_once_scripts_run_starts_it_again(pipeline: Pipeline, audio) -> None:
+    reference = audio.speech(voice="en-us", rate=16000)
+    shutil.copyfile(reference, pipeline.settings.references_dir / "fault-ref.wav")
+    body = audio.degrade(reference, "noise", rate=16000).read_bytes()
+    clips = [(f"fault-jvm-{i}.wav", body) for i in range(CLIPS_PER_STAGE)]
+    accepted: list[str] = []
+    sender = threading.Thread(target=_post_tolerating_a_dead_nifi, args=(pipeline, clips, accepted))
+    sender.start()
+    time.sleep(1.2)  # a few accepted, some of them inside the flow
+    os.kill(nifi_instance.pid(pipeline.settings), signal.SIGKILL)
+    killed_at = time.monotonic()
+    sender.join()
+    again = subprocess.run(
+        [str(REPO_ROOT / "scripts" / "run")], env=pipeline.env, capture_output=True, text=True, timeout=900
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert accepted, "some clips were accepted before the kill"
+    _settle(
+        pipeline, [c for c in clips if c[0] in accepted], [], "SIGKILL of the NiFi JVM, then ./scripts/run", killed_at
+    )
 
 
 def test_the_retries_are_counted_by_stage_and_reason(pipeline: Pipeline) -> None:

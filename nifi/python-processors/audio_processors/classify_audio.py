@@ -8,7 +8,16 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
-from audio_processors.processor_support import INVALID_AUDIO, count_retry, failure, invalid, must_be_positive, seconds
+from audio_processors.processor_support import (
+    INVALID_AUDIO,
+    count_retry,
+    ensure_scheduled,
+    failure,
+    invalid,
+    mark_scheduled,
+    must_be_positive,
+    seconds,
+)
 from audio_processors.py4j_bridge import FlowFileAttributes, keep_restarts_working, use_fast_content_transfer
 
 
@@ -170,6 +179,7 @@ class ClassifyAudio(FlowFileTransform):
                 max_attempts=prop(self.MAX_ATTEMPTS).asInteger(),
             )
         )
+        mark_scheduled(self)
 
     def onStopped(self, context):
         if self.client is not None:
@@ -178,6 +188,7 @@ class ClassifyAudio(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
+        ensure_scheduled(self, context)
         count_retry(self, flowfile, STAGE)
         try:
             with metrics.time_stage(STAGE):

@@ -7,7 +7,16 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
-from audio_processors.processor_support import INVALID_AUDIO, count_retry, failure, invalid, must_be_positive, seconds
+from audio_processors.processor_support import (
+    INVALID_AUDIO,
+    count_retry,
+    ensure_scheduled,
+    failure,
+    invalid,
+    mark_scheduled,
+    must_be_positive,
+    seconds,
+)
 from audio_processors.py4j_bridge import keep_restarts_working, use_fast_content_transfer
 
 STAGE = "decode"  # this processor's label in the stage and retry metrics
@@ -261,11 +270,13 @@ class DecodeAudio(FlowFileTransform):
         self.target_rate = context.getProperty(self.TARGET_RATE).asInteger()
         self.max_duration_s = seconds(context, self.MAX_DURATION)
         self.loudness_profile = self._loudness_profile(context)
+        mark_scheduled(self)
 
     def onStopped(self, context):
         metrics.flush()
 
     def transform(self, context, flowfile):
+        ensure_scheduled(self, context)
         count_retry(self, flowfile, STAGE)
         try:
             with metrics.time_stage(STAGE):

@@ -11,7 +11,9 @@ from audio_processors.processor_support import (
     INVALID_AUDIO,
     count_retry,
     database_url,
+    ensure_scheduled,
     failure,
+    mark_scheduled,
     must_be_positive,
     seconds,
 )
@@ -97,6 +99,7 @@ class FingerprintAudio(FlowFileTransform):
         # read once, not per file: each property read is py4j round trips
         self.index = FingerprintIndex.open(database_url(context, self.DATABASE_URL, self.DATABASE_PASSWORD))
         self.max_match_seconds = seconds(context, self.MAX_MATCH)
+        mark_scheduled(self)
 
     def onStopped(self, context):
         if self.index is not None:
@@ -105,6 +108,7 @@ class FingerprintAudio(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
+        ensure_scheduled(self, context)
         count_retry(self, flowfile, STAGE)
         try:
             with metrics.time_stage(STAGE):

@@ -55,6 +55,26 @@ def must_be_positive(context: Any, descriptor: PropertyDescriptor) -> list[Valid
     return [invalid(descriptor, context.getProperty(descriptor).getValue(), "must be longer than 0 ms")]
 
 
+def mark_scheduled(processor: Any) -> None:
+    """The last statement of every onScheduled: the processor has read its properties and opened what it uses."""
+    processor._scheduled = True
+
+
+def ensure_scheduled(processor: Any, context: Any) -> None:
+    """The first statement of every transform: schedule the processor if NiFi did not.
+
+    When a processor's Python process dies, NiFi 2.3.0 starts a new one and re-creates the
+    processor in it, but does not call onScheduled on the new object while the processor stays
+    running: without this, each of its files would fail on the properties it never read.
+    """
+    if getattr(processor, "_scheduled", False):
+        return
+    with _SCHEDULE_LOCK:  # concurrent tasks share the process: schedule once
+        if not getattr(processor, "_scheduled", False):
+            processor.logger.info(f"{type(processor).__name__} was re-created without being scheduled: scheduling it")
+            processor.onScheduled(context)
+
+
 def count_retry(processor: Any, flowfile: Any, stage: str) -> None:
     """At the start of every attempt: if NiFi is retrying this file here, count the retry by stage and
     the reason of the failed attempt before it (one attribute read when it is not a retry)."""
@@ -111,3 +131,4 @@ def _ledger(processor: Any) -> RetryLedger:
 
 
 _LEDGER_LOCK = threading.Lock()
+_SCHEDULE_LOCK = threading.Lock()

@@ -9,7 +9,7 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
-from audio_processors.processor_support import database_url
+from audio_processors.processor_support import database_url, ensure_scheduled, mark_scheduled
 from audio_processors.py4j_bridge import FlowFileAttributes, keep_restarts_working
 
 
@@ -99,6 +99,7 @@ class RecordResult(FlowFileTransform):
         self.status = context.getProperty(self.STATUS).getValue()
         results_dir = context.getProperty(self.RESULTS_DIRECTORY).getValue()
         self.results_dir = Path(results_dir.strip()) if results_dir and results_dir.strip() else None
+        mark_scheduled(self)
 
     def onStopped(self, context):
         if self.store is not None:
@@ -107,6 +108,7 @@ class RecordResult(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
+        ensure_scheduled(self, context)
         # No catch-all here: a database outage must not turn into a lost file. The exception routes the
         # FlowFile to failure, which the flow loops back with a penalty until the database is back.
         result = flow_steps.record_outcome(

@@ -7,7 +7,14 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
-from audio_processors.processor_support import INVALID_AUDIO, count_retry, database_url, failure
+from audio_processors.processor_support import (
+    INVALID_AUDIO,
+    count_retry,
+    database_url,
+    ensure_scheduled,
+    failure,
+    mark_scheduled,
+)
 from audio_processors.py4j_bridge import FlowFileAttributes, keep_restarts_working, use_fast_content_transfer
 
 STAGE = "catalog"  # this processor's label in the stage and retry metrics
@@ -111,6 +118,7 @@ class RegisterCatalogTrack(FlowFileTransform):
 
     def onScheduled(self, context):
         self.index = FingerprintIndex.open(database_url(context, self.DATABASE_URL, self.DATABASE_PASSWORD))
+        mark_scheduled(self)
 
     def onStopped(self, context):
         if self.index is not None:
@@ -118,6 +126,7 @@ class RegisterCatalogTrack(FlowFileTransform):
             self.index = None
 
     def transform(self, context, flowfile):
+        ensure_scheduled(self, context)
         count_retry(self, flowfile, STAGE)
         try:
             result = flow_steps.register_catalog_track(

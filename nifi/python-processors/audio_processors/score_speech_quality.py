@@ -8,7 +8,14 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
-from audio_processors.processor_support import INVALID_AUDIO, count_retry, failure, invalid
+from audio_processors.processor_support import (
+    INVALID_AUDIO,
+    count_retry,
+    ensure_scheduled,
+    failure,
+    invalid,
+    mark_scheduled,
+)
 from audio_processors.py4j_bridge import FlowFileAttributes, keep_restarts_working, use_fast_content_transfer
 
 STAGE = "pesq"  # this processor's label in the stage and retry metrics
@@ -114,6 +121,7 @@ class ScoreSpeechQuality(FlowFileTransform):
         self.references_dir = Path(context.getProperty(self.REFERENCES_DIR).getValue())
         workers = context.getProperty(self.WORKERS).asInteger()
         self.pool = speech_quality.ScoringPool(workers) if workers else None
+        mark_scheduled(self)
 
     def onStopped(self, context):
         if self.pool is not None:
@@ -122,6 +130,7 @@ class ScoreSpeechQuality(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
+        ensure_scheduled(self, context)
         count_retry(self, flowfile, STAGE)
         attributes = FlowFileAttributes(flowfile)
         try:

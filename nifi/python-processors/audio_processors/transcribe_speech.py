@@ -10,7 +10,16 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
-from audio_processors.processor_support import INVALID_AUDIO, count_retry, failure, invalid, must_be_positive, seconds
+from audio_processors.processor_support import (
+    INVALID_AUDIO,
+    count_retry,
+    ensure_scheduled,
+    failure,
+    invalid,
+    mark_scheduled,
+    must_be_positive,
+    seconds,
+)
 from audio_processors.py4j_bridge import FlowFileAttributes, keep_restarts_working, use_fast_content_transfer
 
 AUTO_LANGUAGE = "auto"
@@ -181,6 +190,7 @@ class TranscribeSpeech(FlowFileTransform):
         self.max_seconds = seconds(context, self.MAX_DURATION)
         # Verifies every model file's sha256 (≈ 0.2 s for base): a corrupted model fails the start, not files.
         self.pool = TranscriptionPool(self._model_dir(context), settings, context.getProperty(self.WORKERS).asInteger())
+        mark_scheduled(self)
 
     def onStopped(self, context):
         if self.pool is not None:
@@ -189,6 +199,7 @@ class TranscribeSpeech(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
+        ensure_scheduled(self, context)
         count_retry(self, flowfile, STAGE)
         attributes = FlowFileAttributes(flowfile)
         try:

@@ -92,3 +92,18 @@ def test_the_processors_read_one_attribute_for_retries_only_when_nifi_gave_them_
     flowfile = FakeFlowFile(attributes={"retryCount.None": "3"})
     processor_support.count_retry(processor, flowfile, "decode")
     assert processor_support.failure(processor, flowfile, KeyError("x")).attributes["audio.retries"] == "0"
+
+
+def test_a_processor_nifi_recreated_without_scheduling_schedules_itself_once() -> None:
+    """After its Python process died, NiFi 2.3.0 re-creates the processor without calling onScheduled."""
+    processor = _processor_with_logger()
+    calls: list[object] = []
+
+    def on_scheduled(context: object) -> None:
+        calls.append(context)
+        processor_support.mark_scheduled(processor)
+
+    processor.onScheduled = on_scheduled
+    for _ in range(3):
+        processor_support.ensure_scheduled(processor, "context")
+    assert calls == ["context"]

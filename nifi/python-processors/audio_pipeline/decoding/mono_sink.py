@@ -17,13 +17,16 @@ import soxr
 
 from audio_pipeline.decoding.decoded_audio import DecodedAudio
 from audio_pipeline.decoding.options import DecodeOptions
-from audio_pipeline.errors import CorruptAudioError, NonFiniteSamplesError, TooLongError
+from audio_pipeline.errors import CorruptAudioError, InvalidHeaderError, NonFiniteSamplesError, TooLongError
 from audio_pipeline.received_signal import ReceivedMeters, analysis_source
 
 RESAMPLE_QUALITY = "HQ"
 # Float files may exceed full scale a little; 1e6 (+120 dB) is garbage and would overflow sums.
 MAX_ABS_SAMPLE = 1e6
 _BLOCK_BYTES = 4 << 20  # decoded bytes per block at the original rate and channel count
+# libebur128, the loudness meter of every decode, refuses rates below 16 Hz (pyebur128 raises
+# MemoryError). No audio is sampled that slowly, so such a header is absurd; the limits allow 1 Hz.
+MIN_MEASURED_RATE = 16
 
 
 def block_frames(channels: int) -> int:
@@ -35,6 +38,10 @@ class MonoSink:
     """Takes (frames, channels) blocks at the original rate; keeps only the mono output at target."""
 
     def __init__(self, in_rate: int, channels: int, expected_frames: int, options: DecodeOptions) -> None:
+        if in_rate < MIN_MEASURED_RATE:
+            raise InvalidHeaderError(
+                f"audio declares a sample rate of {in_rate} Hz, below the {MIN_MEASURED_RATE} Hz it can be measured at"
+            )
         channel = options.channel
         if channel is not None and not 0 <= channel < channels:
             raise ValueError(f"channel must be in 0..{channels - 1}, got {channel}")
