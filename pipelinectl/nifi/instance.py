@@ -22,8 +22,8 @@ import requests
 
 from pipelinectl import cluster
 from pipelinectl.nifi import assembly as nifi_assembly
+from pipelinectl.nifi import python_environments, wheelhouse
 from pipelinectl.nifi import security as nifi_security
-from pipelinectl.nifi import wheelhouse
 from pipelinectl.ports import free_port, port_is_free
 from pipelinectl.process_supervision import end_group, pid_path, read_pid, remove_pid, terminate, write_pid
 from pipelinectl.secret_files import generated_secret
@@ -295,6 +295,11 @@ def start(settings: Settings) -> int:
     assembly = nifi_assembly.assemble()
     home = render_conf(settings, assembly)
     _forget_stale_dependencies(home)
+    python_environments.prepare(
+        home / "work" / "python" / "extensions",
+        python_environments.processor_types(PROCESSORS_DIR / "audio_processors"),
+        sys.executable,  # nifi.python.command: NiFi would create them with the same interpreter
+    )
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     java = java_home() / "bin" / "java"
     classpath = [str(p) for p in sorted((assembly / "lib").glob("*.jar"))] + [str(home / "conf")]
