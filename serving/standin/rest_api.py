@@ -83,7 +83,7 @@ class RestHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _error(self, code: int, message: str) -> None:
-        self._send(code, json.dumps({"error": message}).encode())
+        self._send(code, error_body(message))
 
     def do_GET(self) -> None:
         if self.prometheus_path and self.path.split("?")[0] == self.prometheus_path:
@@ -118,15 +118,22 @@ class RestHandler(BaseHTTPRequestHandler):
             fn = version.loaded.signatures[payload.get("signature_name") or DEFAULT_SIGNATURE]
             inputs = predict_inputs(payload, fn.structured_input_signature[1])
             outputs = self.model_server.predict(model.name, version, payload.get("signature_name", ""), inputs, [])
-            self._send(200, json.dumps(predict_body(payload, outputs)).encode())
+            code, body = 200, json.dumps(predict_body(payload, outputs)).encode()
         except ServingError as exc:
             status = exc.code.name
-            self._error(exc.http_status, str(exc))
+            code, body = exc.http_status, error_body(str(exc))
         except (ValueError, KeyError, TypeError) as exc:
             status = "INVALID_ARGUMENT"
-            self._error(400, str(exc))
-        finally:
-            self.model_server.monitoring.record_request(match.group(1), "REST", status, start)
+            code, body = 400, error_body(str(exc))
+        # Counted before the answer leaves (as the gRPC side is): a client that scrapes right after
+        # its answer sees its own request, however busy the machine.
+        self.model_server.monitoring.record_request(match.group(1), "REST", status, start)
+        self._send(code, body)
+
+
+def error_body(message: str) -> bytes:
+    """TF Serving's REST error answer."""
+    return json.dumps({"error": message}).encode()
 
 
 def make_http_handler(model_server: ModelServer, prometheus_path: str | None) -> type[RestHandler]:
