@@ -75,24 +75,35 @@ def zookeeper_connect_string(settings: Settings) -> str:
     return f"127.0.0.1:{settings.zookeeper_port}"
 
 
+PORT_CHOICE_ATTEMPTS = 50
+
+
 def free_base_ports(nodes: int = 1) -> dict[str, str]:
     """Every port setting of a pipeline of `nodes` NiFi nodes, on free ports (tests and the benchmark
-    run private pipelines beside the developer's): blocks where ports are derived from a base."""
-    ports = {
-        "NIFI_HTTP_PORT": str(free_port_block(nodes)),
-        "INGEST_HTTP_PORT": str(free_port_block(nodes + 1)),  # the balancer, then node i's ListenHTTP
-        "SERVING_GRPC_PORT": str(free_port()),
-        "SERVING_REST_PORT": str(free_port()),
-        "PROMETHEUS_PORT": str(free_port()),
-        "PUSHGATEWAY_PORT": str(free_port()),
-        "NIFI_CLUSTER_NODES": str(nodes),
-    }
-    if nodes > 1:
-        ports |= {
-            "PUSHGATEWAY_PORT": str(free_port_block(2)),  # the cluster exporter takes the next port
-            "NIFI_CLUSTER_PROTOCOL_PORT": str(free_port_block(nodes)),
-            "NIFI_LOAD_BALANCE_PORT": str(free_port_block(nodes)),
-            "ZOOKEEPER_PORT": str(free_port()),
-            "POSTGRES_PORT": str(free_port()),
+    run private pipelines beside the developer's): blocks where ports are derived from a base.
+
+    Each probe is released before the next, so two probes can be handed the same port (it happened:
+    Prometheus and the Pushgateway were given one port and Prometheus could not start); a choice in
+    which any two ports coincide is made again.
+    """
+    for _ in range(PORT_CHOICE_ATTEMPTS):
+        blocks = {  # setting -> (base port, ports it covers)
+            "NIFI_HTTP_PORT": (free_port_block(nodes), nodes),
+            "INGEST_HTTP_PORT": (free_port_block(nodes + 1), nodes + 1),  # the balancer, then node i's ListenHTTP
+            "SERVING_GRPC_PORT": (free_port(), 1),
+            "SERVING_REST_PORT": (free_port(), 1),
+            "PROMETHEUS_PORT": (free_port(), 1),
+            "PUSHGATEWAY_PORT": (free_port(), 1),
         }
-    return ports
+        if nodes > 1:
+            blocks |= {
+                "PUSHGATEWAY_PORT": (free_port_block(2), 2),  # the cluster exporter takes the next port
+                "NIFI_CLUSTER_PROTOCOL_PORT": (free_port_block(nodes), nodes),
+                "NIFI_LOAD_BALANCE_PORT": (free_port_block(nodes), nodes),
+                "ZOOKEEPER_PORT": (free_port(), 1),
+                "POSTGRES_PORT": (free_port(), 1),
+            }
+        covered = [base + i for base, size in blocks.values() for i in range(size)]
+        if len(covered) == len(set(covered)):
+            return {name: str(base) for name, (base, _) in blocks.items()} | {"NIFI_CLUSTER_NODES": str(nodes)}
+    raise RuntimeError(f"no {PORT_CHOICE_ATTEMPTS} choices of free ports were all distinct")

@@ -77,3 +77,15 @@ def test_free_base_ports_leave_room_for_every_derived_port() -> None:
         assert all(port_is_free(int(ports[name]) + i, "127.0.0.1") for i in range(count)), name
     assert ports["NIFI_CLUSTER_NODES"] == "2"
     assert cluster.free_base_ports(1)["NIFI_CLUSTER_NODES"] == "1"
+
+
+def test_free_base_ports_are_chosen_again_when_two_probes_got_the_same_port(monkeypatch) -> None:
+    """The kernel may hand a released probe's port to the next probe: no two settings may share one."""
+    first = [41000, 41010, 41020, 41020, 41030, 41040]  # Prometheus's and the Pushgateway's probes coincide
+    handed = iter([*first, 42000, 42010, 42020, 42030, 42040, 42050])
+    monkeypatch.setattr(cluster, "free_port", lambda: next(handed))
+    monkeypatch.setattr(cluster, "free_port_block", lambda count: next(handed))
+    ports = cluster.free_base_ports(1)
+    numbers = [int(v) for k, v in ports.items() if k.endswith("_PORT")]
+    assert len(numbers) == len(set(numbers)) == 6
+    assert ports["NIFI_HTTP_PORT"] == "42000"  # the second choice
