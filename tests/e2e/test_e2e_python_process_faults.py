@@ -33,6 +33,13 @@ DATABASE_OUTAGE_S = 20.0
 STAGES = ("DecodeAudio", "ClassifyAudio", "FingerprintAudio", "ScoreSpeechQuality", "TranscribeSpeech")
 
 
+def _speech_clip(pipeline: Pipeline, audio) -> bytes:
+    """Noisy speech whose PESQ reference is in place as fault-ref.wav: every stage works on it."""
+    reference = audio.speech(voice="en-us", rate=16000)
+    shutil.copyfile(reference, pipeline.settings.references_dir / "fault-ref.wav")
+    return audio.degrade(reference, "noise", rate=16000).read_bytes()
+
+
 def _python_processes(pipeline: Pipeline, processor_type: str) -> list[psutil.Process]:
     """The Python processes NiFi runs for the processors of `processor_type` (not their worker pools)."""
     java = psutil.Process(nifi_instance.pid(pipeline.settings))
@@ -74,9 +81,7 @@ def _rows_named(pipeline: Pipeline, prefix: str) -> list[str]:
 
 @pytest.mark.parametrize("processor_type", STAGES)
 def test_a_killed_python_process_quarantines_no_good_file(pipeline: Pipeline, audio, processor_type: str) -> None:
-    reference = audio.speech(voice="en-us", rate=16000)
-    shutil.copyfile(reference, pipeline.settings.references_dir / "fault-ref.wav")
-    body = audio.degrade(reference, "noise", rate=16000).read_bytes()  # speech: every stage works on it
+    body = _speech_clip(pipeline, audio)
     prefix = f"fault-{processor_type}-"
     clips = [(f"{prefix}{i}.wav", body) for i in range(CLIPS_PER_STAGE)]
 
@@ -105,9 +110,7 @@ def test_a_database_outage_quarantines_no_good_file(pipeline: Pipeline, audio) -
     if not pipeline.settings.results_database_url.startswith("postgresql"):
         pytest.skip("the results are in SQLite here (PostgreSQL is not installed)")
     database = shared_cluster()
-    reference = audio.speech(voice="en-us", rate=16000)
-    shutil.copyfile(reference, pipeline.settings.references_dir / "fault-ref.wav")
-    body = audio.degrade(reference, "noise", rate=16000).read_bytes()
+    body = _speech_clip(pipeline, audio)
     clips = [(f"fault-database-{i}.wav", body) for i in range(CLIPS_PER_STAGE)]
     refused: list[str] = []
     sender = threading.Thread(target=_post_clips, args=(pipeline, clips, refused))
@@ -135,9 +138,7 @@ def _post_tolerating_a_dead_nifi(pipeline: Pipeline, clips: list[tuple[str, byte
 
 
 def test_a_killed_nifi_jvm_loses_nothing_once_scripts_run_starts_it_again(pipeline: Pipeline, audio) -> None:
-    reference = audio.speech(voice="en-us", rate=16000)
-    shutil.copyfile(reference, pipeline.settings.references_dir / "fault-ref.wav")
-    body = audio.degrade(reference, "noise", rate=16000).read_bytes()
+    body = _speech_clip(pipeline, audio)
     clips = [(f"fault-jvm-{i}.wav", body) for i in range(CLIPS_PER_STAGE)]
     accepted: list[str] = []
     sender = threading.Thread(target=_post_tolerating_a_dead_nifi, args=(pipeline, clips, accepted))

@@ -10,15 +10,14 @@ from nifiapi.relationship import Relationship
 
 from audio_processors.processor_support import (
     INVALID_AUDIO,
-    count_retry,
-    ensure_scheduled,
+    begin_attempt,
     failure,
     invalid,
     mark_scheduled,
     must_be_positive,
     seconds,
 )
-from audio_processors.py4j_bridge import FlowFileAttributes, keep_restarts_working, use_fast_content_transfer
+from audio_processors.py4j_bridge import FlowFileAttributes, prepare_bridge
 
 
 def is_host_port(value: str | None) -> bool:
@@ -131,8 +130,7 @@ class ClassifyAudio(FlowFileTransform):
 
     def __init__(self, **kwargs):
         super().__init__()
-        use_fast_content_transfer()
-        keep_restarts_working(kwargs.get("jvm"))
+        prepare_bridge(kwargs.get("jvm"))
         self.client = None
 
     def getPropertyDescriptors(self):
@@ -188,8 +186,7 @@ class ClassifyAudio(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
-        ensure_scheduled(self, context)
-        count_retry(self, flowfile, STAGE)
+        begin_attempt(self, context, flowfile, STAGE)
         try:
             with metrics.time_stage(STAGE):
                 result = flow_steps.classify(

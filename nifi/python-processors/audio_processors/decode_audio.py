@@ -9,15 +9,14 @@ from nifiapi.relationship import Relationship
 
 from audio_processors.processor_support import (
     INVALID_AUDIO,
-    count_retry,
-    ensure_scheduled,
+    begin_attempt,
     failure,
     invalid,
     mark_scheduled,
     must_be_positive,
     seconds,
 )
-from audio_processors.py4j_bridge import keep_restarts_working, use_fast_content_transfer
+from audio_processors.py4j_bridge import prepare_bridge
 
 STAGE = "decode"  # this processor's label in the stage and retry metrics
 
@@ -214,8 +213,7 @@ class DecodeAudio(FlowFileTransform):
 
     def __init__(self, **kwargs):
         super().__init__()
-        use_fast_content_transfer()
-        keep_restarts_working(kwargs.get("jvm"))
+        prepare_bridge(kwargs.get("jvm"))
 
     def getPropertyDescriptors(self):
         return [
@@ -276,8 +274,7 @@ class DecodeAudio(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
-        ensure_scheduled(self, context)
-        count_retry(self, flowfile, STAGE)
+        begin_attempt(self, context, flowfile, STAGE)
         try:
             with metrics.time_stage(STAGE):
                 result = flow_steps.decode(

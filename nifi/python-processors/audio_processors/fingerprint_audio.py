@@ -9,15 +9,14 @@ from nifiapi.relationship import Relationship
 
 from audio_processors.processor_support import (
     INVALID_AUDIO,
-    count_retry,
+    begin_attempt,
     database_url,
-    ensure_scheduled,
     failure,
     mark_scheduled,
     must_be_positive,
     seconds,
 )
-from audio_processors.py4j_bridge import FlowFileAttributes, keep_restarts_working, use_fast_content_transfer
+from audio_processors.py4j_bridge import FlowFileAttributes, prepare_bridge
 
 STAGE = "fingerprint"  # this processor's label in the stage and retry metrics
 
@@ -81,8 +80,7 @@ class FingerprintAudio(FlowFileTransform):
 
     def __init__(self, **kwargs):
         super().__init__()
-        use_fast_content_transfer()
-        keep_restarts_working(kwargs.get("jvm"))
+        prepare_bridge(kwargs.get("jvm"))
         self.index = None
 
     def getPropertyDescriptors(self):
@@ -108,8 +106,7 @@ class FingerprintAudio(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
-        ensure_scheduled(self, context)
-        count_retry(self, flowfile, STAGE)
+        begin_attempt(self, context, flowfile, STAGE)
         try:
             with metrics.time_stage(STAGE):
                 result = flow_steps.fingerprint(

@@ -75,6 +75,12 @@ def ensure_scheduled(processor: Any, context: Any) -> None:
             processor.onScheduled(context)
 
 
+def begin_attempt(processor: Any, context: Any, flowfile: Any, stage: str) -> None:
+    """The first statement of every analysis step's transform: scheduled, and a retry counted."""
+    ensure_scheduled(processor, context)
+    count_retry(processor, flowfile, stage)
+
+
 def count_retry(processor: Any, flowfile: Any, stage: str) -> None:
     """At the start of every attempt: if NiFi is retrying this file here, count the retry by stage and
     the reason of the failed attempt before it (one attribute read when it is not a retry)."""

@@ -51,6 +51,13 @@ def keep_restarts_working(jvm: Any) -> None:
     reflection.ReflectionUtil.setClassLoadingStrategy(reflection.RootClassLoadingStrategy())
 
 
+def prepare_bridge(jvm: Any) -> None:
+    """What every processor's constructor does with the bridge: the cheap content reads and working
+    restarts (`jvm` as NiFi passes it, None outside NiFi)."""
+    use_fast_content_transfer()
+    keep_restarts_working(jvm)
+
+
 class FlowFileAttributes(Mapping[str, str]):
     """A FlowFile's attributes fetched one at a time, when a step asks for them.
 

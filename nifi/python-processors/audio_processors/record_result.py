@@ -10,7 +10,7 @@ from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
 from audio_processors.processor_support import database_url, ensure_scheduled, mark_scheduled
-from audio_processors.py4j_bridge import FlowFileAttributes, keep_restarts_working
+from audio_processors.py4j_bridge import FlowFileAttributes, prepare_bridge
 
 
 @use_case(
@@ -83,7 +83,7 @@ class RecordResult(FlowFileTransform):
 
     def __init__(self, **kwargs):
         super().__init__()
-        keep_restarts_working(kwargs.get("jvm"))
+        prepare_bridge(kwargs.get("jvm"))
         self.store = None
 
     def getPropertyDescriptors(self):

@@ -7,15 +7,8 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
-from audio_processors.processor_support import (
-    INVALID_AUDIO,
-    count_retry,
-    database_url,
-    ensure_scheduled,
-    failure,
-    mark_scheduled,
-)
-from audio_processors.py4j_bridge import FlowFileAttributes, keep_restarts_working, use_fast_content_transfer
+from audio_processors.processor_support import INVALID_AUDIO, begin_attempt, database_url, failure, mark_scheduled
+from audio_processors.py4j_bridge import FlowFileAttributes, prepare_bridge
 
 STAGE = "catalog"  # this processor's label in the stage and retry metrics
 
@@ -106,8 +99,7 @@ class RegisterCatalogTrack(FlowFileTransform):
 
     def __init__(self, **kwargs):
         super().__init__()
-        use_fast_content_transfer()
-        keep_restarts_working(kwargs.get("jvm"))
+        prepare_bridge(kwargs.get("jvm"))
         self.index = None
 
     def getPropertyDescriptors(self):
@@ -126,8 +118,7 @@ class RegisterCatalogTrack(FlowFileTransform):
             self.index = None
 
     def transform(self, context, flowfile):
-        ensure_scheduled(self, context)
-        count_retry(self, flowfile, STAGE)
+        begin_attempt(self, context, flowfile, STAGE)
         try:
             result = flow_steps.register_catalog_track(
                 flowfile.getContentsAsBytes(), FlowFileAttributes(flowfile), index=self.index

@@ -8,15 +8,8 @@ from nifiapi.flowfiletransform import FlowFileTransform, FlowFileTransformResult
 from nifiapi.properties import PropertyDescriptor, StandardValidators
 from nifiapi.relationship import Relationship
 
-from audio_processors.processor_support import (
-    INVALID_AUDIO,
-    count_retry,
-    ensure_scheduled,
-    failure,
-    invalid,
-    mark_scheduled,
-)
-from audio_processors.py4j_bridge import FlowFileAttributes, keep_restarts_working, use_fast_content_transfer
+from audio_processors.processor_support import INVALID_AUDIO, begin_attempt, failure, invalid, mark_scheduled
+from audio_processors.py4j_bridge import FlowFileAttributes, prepare_bridge
 
 STAGE = "pesq"  # this processor's label in the stage and retry metrics
 
@@ -94,8 +87,7 @@ class ScoreSpeechQuality(FlowFileTransform):
 
     def __init__(self, **kwargs):
         super().__init__()
-        use_fast_content_transfer()
-        keep_restarts_working(kwargs.get("jvm"))
+        prepare_bridge(kwargs.get("jvm"))
         self.pool = None
 
     def getPropertyDescriptors(self):
@@ -130,8 +122,7 @@ class ScoreSpeechQuality(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
-        ensure_scheduled(self, context)
-        count_retry(self, flowfile, STAGE)
+        begin_attempt(self, context, flowfile, STAGE)
         attributes = FlowFileAttributes(flowfile)
         try:
             reference = flow_steps.find_reference(attributes, self.references_dir)

@@ -12,15 +12,14 @@ from nifiapi.relationship import Relationship
 
 from audio_processors.processor_support import (
     INVALID_AUDIO,
-    count_retry,
-    ensure_scheduled,
+    begin_attempt,
     failure,
     invalid,
     mark_scheduled,
     must_be_positive,
     seconds,
 )
-from audio_processors.py4j_bridge import FlowFileAttributes, keep_restarts_working, use_fast_content_transfer
+from audio_processors.py4j_bridge import FlowFileAttributes, prepare_bridge
 
 AUTO_LANGUAGE = "auto"
 
@@ -140,8 +139,7 @@ class TranscribeSpeech(FlowFileTransform):
 
     def __init__(self, **kwargs):
         super().__init__()
-        use_fast_content_transfer()
-        keep_restarts_working(kwargs.get("jvm"))
+        prepare_bridge(kwargs.get("jvm"))
         self.pool = None
 
     def getPropertyDescriptors(self):
@@ -199,8 +197,7 @@ class TranscribeSpeech(FlowFileTransform):
         metrics.flush()
 
     def transform(self, context, flowfile):
-        ensure_scheduled(self, context)
-        count_retry(self, flowfile, STAGE)
+        begin_attempt(self, context, flowfile, STAGE)
         attributes = FlowFileAttributes(flowfile)
         try:
             wanted = flow_steps.wants_transcript(attributes, scope=self.scope, max_seconds=self.max_seconds)
